@@ -1,0 +1,84 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TorchRnn;
+
+/// <summary>
+/// PyTorch's <c>nn.RNN</c>: a multi-layer Elman RNN, h_t = tanh(x_t W_ih^T + b_ih + h_(t-1) W_hh^T + b_hh), or
+/// with ReLU.
+/// </summary>
+/// <remarks>
+/// Shapes, with N = batch, L = sequence length, D = 2 if bidirectional else 1, H_in = input_size,
+/// H_out = hidden_size:
+/// <list type="bullet">
+/// <item>input: (L, N, H_in), (N, L, H_in) when <c>batch_first</c>, or unbatched (L, H_in);</item>
+/// <item>hx and h_n: (D * num_layers, N, H_out), unbatched (D * num_layers, H_out);</item>
+/// <item>output: (L, N, D * H_out), (N, L, D * H_out) when <c>batch_first</c>, unbatched (L, D * H_out).</item>
+/// </list>
+/// Parameters: <c>weight_ih_l{k}</c> (H_out, H_in for k = 0 else D * H_out), <c>weight_hh_l{k}</c> (H_out, H_out),
+/// <c>bias_ih_l{k}</c> and <c>bias_hh_l{k}</c> (H_out), with <c>_reverse</c> twins when bidirectional.
+/// </remarks>
+public sealed class RNN : RNNBase<Tensor?, (Tensor output, Tensor h_n)>
+{
+    internal RNN(long input_size, long hidden_size, long num_layers, string nonlinearity, bool bias, bool batch_first,
+        double dropout, bool bidirectional, Device? device, ScalarType? dtype)
+        : base(nameof(RNN), RecurrentModeExtensions.FromNonlinearity(nonlinearity), input_size, hidden_size, num_layers,
+            bias, batch_first, dropout, bidirectional, device, dtype)
+    {
+        this.nonlinearity = nonlinearity;
+    }
+
+    /// <summary>The nonlinearity, <c>tanh</c> or <c>relu</c>. PyTorch's repr of RNN never shows it.</summary>
+    public string nonlinearity { get; }
+
+    /// <summary>Runs the RNN over a sequence.</summary>
+    /// <param name="input">(L, N, H_in), (N, L, H_in) when <see cref="RNNBase{THx, TResult}.batch_first"/>, or unbatched (L, H_in).</param>
+    /// <param name="hx">The initial hidden state, (D * num_layers, N, H_out) or unbatched (D * num_layers, H_out); zeros when null.</param>
+    /// <returns>
+    /// <c>output</c>, the last layer's h_t for every t: (L, N, D * H_out), (N, L, D * H_out) when batch-first,
+    /// unbatched (L, D * H_out); and <c>h_n</c>, every layer's final state, shaped like <paramref name="hx"/>.
+    /// </returns>
+    /// <exception cref="System.ArgumentException">
+    /// The input or hx has the wrong rank, dtype, feature size, shape or device, or the sequence is empty; the message
+    /// is PyTorch's.
+    /// </exception>
+    public override (Tensor output, Tensor h_n) forward(Tensor input, Tensor? hx) => RunSequence(input, hx);
+
+    /// <summary>Runs <see cref="forward"/> with the module's hooks, as calling the module does in PyTorch.</summary>
+    /// <param name="input">(L, N, H_in), (N, L, H_in) when batch-first, or unbatched (L, H_in).</param>
+    /// <param name="hx">The initial hidden state; zeros when omitted.</param>
+    /// <returns><c>(output, h_n)</c> as <see cref="forward"/> returns them.</returns>
+    /// <exception cref="System.ArgumentException">As <see cref="forward"/>.</exception>
+    public new (Tensor output, Tensor h_n) call(Tensor input, Tensor? hx = null) => base.call(input, hx);
+}
+
+public static partial class nn
+{
+    /// <summary>Creates PyTorch's <c>nn.RNN</c>: a multi-layer Elman RNN with tanh or ReLU.</summary>
+    /// <param name="input_size">H_in, the number of features of each input step.</param>
+    /// <param name="hidden_size">H_out, the number of features of the hidden state.</param>
+    /// <param name="num_layers">How many RNNs are stacked, each taking the previous one's output.</param>
+    /// <param name="nonlinearity"><c>tanh</c> or <c>relu</c>.</param>
+    /// <param name="bias">Whether the layers use <c>b_ih</c> and <c>b_hh</c>.</param>
+    /// <param name="batch_first">Whether input and output are (N, L, feature).</param>
+    /// <param name="dropout">Dropout probability on each layer's output but the last, in training mode.</param>
+    /// <param name="bidirectional">Whether each layer also reads the sequence backwards.</param>
+    /// <param name="device">Where the parameters live; the CPU when null.</param>
+    /// <param name="dtype">The parameters' dtype; TorchSharp's default (float32) when null.</param>
+    /// <returns>The module, its parameters drawn as PyTorch draws them.</returns>
+    /// <exception cref="System.ArgumentException">
+    /// An unknown nonlinearity, a size or layer count below one, or dropout outside [0, 1]; PyTorch's message.
+    /// </exception>
+    /// <example>
+    /// <code>
+    /// using nn = TorchRnn.nn;
+    /// var rnn = nn.RNN(5, 6, 2);
+    /// var (output, hn) = rnn.call(torch.randn(1, 3, 5), torch.randn(2, 3, 6));
+    /// Py.print(output.shape); // torch.Size([1, 3, 6])
+    /// </code>
+    /// </example>
+    public static RNN RNN(long input_size, long hidden_size, long num_layers = 1, string nonlinearity = "tanh",
+        bool bias = true, bool batch_first = false, double dropout = 0.0, bool bidirectional = false,
+        Device? device = null, ScalarType? dtype = null)
+        => new(input_size, hidden_size, num_layers, nonlinearity, bias, batch_first, dropout, bidirectional, device, dtype);
+}
