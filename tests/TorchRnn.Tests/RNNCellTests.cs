@@ -9,24 +9,6 @@ namespace TorchRnn.Tests;
 
 public class RNNCellTests
 {
-    private static IEnumerable<TestCaseData> SeededCases() => ModuleRunner.Cases("RNNCell");
-
-    private static IEnumerable<TestCaseData> DeviceCases() => ModuleRunner.DeterministicCasesOnDevices("RNNCell");
-
-    [TestCaseSource(nameof(SeededCases))]
-    public void Forward_SameSeed_MatchesPyTorch(ModuleCase c) => SeededReplay.Run(c);
-
-    [TestCaseSource(nameof(DeviceCases))]
-    public void Forward_PyTorchWeights_MatchesPyTorchOnEveryDevice(ModuleCase c, string deviceName)
-        => SeededReplay.RunWithFixtureWeights(c, torch.device(deviceName));
-
-    [TestCaseSource(nameof(SeededCases))]
-    public void ToString_AnyOptions_PrintsPyTorchRepr(ModuleCase c)
-    {
-        using var module = ModuleRunner.Build(c);
-        Assert.That(module.ToString(), Is.EqualTo(c.Repr));
-    }
-
     [Test]
     public void ToString_NoBiasRelu_PrintsNonlinearityWithoutQuotes()
     {

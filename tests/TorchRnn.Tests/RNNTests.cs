@@ -9,24 +9,6 @@ namespace TorchRnn.Tests;
 
 public class RNNTests
 {
-    private static IEnumerable<TestCaseData> SeededCases() => ModuleRunner.Cases("RNN");
-
-    private static IEnumerable<TestCaseData> DeviceCases() => ModuleRunner.DeterministicCasesOnDevices("RNN");
-
-    [TestCaseSource(nameof(SeededCases))]
-    public void Forward_SameSeed_MatchesPyTorch(ModuleCase c) => SeededReplay.Run(c);
-
-    [TestCaseSource(nameof(DeviceCases))]
-    public void Forward_PyTorchWeights_MatchesPyTorchOnEveryDevice(ModuleCase c, string deviceName)
-        => SeededReplay.RunWithFixtureWeights(c, torch.device(deviceName));
-
-    [TestCaseSource(nameof(SeededCases))]
-    public void ToString_AnyOptions_PrintsPyTorchRepr(ModuleCase c)
-    {
-        using var module = ModuleRunner.Build(c);
-        Assert.That(module.ToString(), Is.EqualTo(c.Repr));
-    }
-
     [Test]
     public void ToString_EveryNonDefaultOption_ListsThemInPyTorchOrder()
     {
@@ -88,52 +70,5 @@ public class RNNTests
         var (o2, h2) = rnn.call(x, torch.zeros(4, 3, 6, device: device));
         Assert.That(o1.allclose(o2, 0, 0) && h1.allclose(h2, 0, 0), Is.True);
         Assert.That(o1.device_type, Is.EqualTo(device.type));
-    }
-}
-
-/// <summary>The two ways a fixture case is replayed: from the seed (CPU), or with PyTorch's weights copied in.</summary>
-internal static class SeededReplay
-{
-    public static void Run(ModuleCase c)
-    {
-        torch.manual_seed(c.Seed);
-        using var scope = torch.NewDisposeScope();
-        var module = ModuleRunner.Build(c);
-
-        // Seed parity: construction draws exactly PyTorch's weights, in PyTorch's order, in the module's dtype.
-        var expected = c.Parameters;
-        Assert.That(module.named_parameters().Select(p => p.name), Is.EqualTo(expected.Select(p => p.Name)), "parameter names");
-        foreach (var (name, value) in expected)
-            Expect.Identical(module.get_parameter(name)!, value, name);
-
-        module.train(c.Train);
-        var input = torch.randn(c.Input.Shape, dtype: c.DType).requires_grad_();
-        Expect.Identical(input, c.Input, "input drawn after construction");
-        Tensor? hx = null;
-        if (c.Hx is not null)
-        {
-            hx = torch.randn(c.Hx.Shape, dtype: c.DType).requires_grad_();
-            Expect.Identical(hx, c.Hx, "hx drawn after construction");
-        }
-
-        ModuleRunner.AssertForwardAndBackward(c, module, input, hx);
-
-        // The generator is where PyTorch's is: dropout drew exactly what PyTorch drew.
-        Expect.Identical(torch.randn(4, dtype: c.DType), new RecordedTensor([4], c.NextRandn), "randn after forward");
-    }
-
-    public static void RunWithFixtureWeights(ModuleCase c, Device device)
-    {
-        using var scope = torch.NewDisposeScope();
-        var module = ModuleRunner.Build(c, device);
-        module.train(c.Train);
-        using (torch.no_grad())
-        {
-            foreach (var (name, value) in c.Parameters)
-                module.get_parameter(name)!.copy_(value.ToTensor(c.DType, device));
-        }
-        var input = c.Input.ToTensor(c.DType, device, requiresGrad: true);
-        var hx = c.Hx?.ToTensor(c.DType, device, requiresGrad: true);
-        ModuleRunner.AssertForwardAndBackward(c, module, input, hx);
     }
 }

@@ -88,5 +88,5 @@ public static class Fixtures
         return doc.RootElement.GetProperty("cases").EnumerateArray().Select(e => new ModuleCase(e.Clone())).ToList();
     });
 
-    public static IEnumerable<ModuleCase> Module(string module) => Cases.Value.Where(c => c.Module == module);
+    public static IEnumerable<ModuleCase> All() => Cases.Value;
 }

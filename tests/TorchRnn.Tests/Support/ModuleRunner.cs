@@ -44,14 +44,4 @@ public static class ModuleRunner
         Expect.Close(Expect.Values(input.grad!), c.InputGrad, c.Tolerance, "grad of input");
         if (hx is not null) Expect.Close(Expect.Values(hx.grad!), c.HxGrad!, c.Tolerance, "grad of hx");
     }
-
-    public static IEnumerable<TestCaseData> Cases(string module)
-        => Fixtures.Module(module).Select(c => new TestCaseData(c).SetArgDisplayNames(c.Name));
-
-    /// <summary>Cases whose forward draws nothing random, on every available device.</summary>
-    public static IEnumerable<TestCaseData> DeterministicCasesOnDevices(string module)
-        => from c in Fixtures.Module(module)
-           where !c.DrawsInForward
-           from d in Devices.Names()
-           select new TestCaseData(c, d).SetArgDisplayNames(c.Name, d);
 }

@@ -1,0 +1,86 @@
+using System.Collections.Generic;
+using System.Linq;
+using NUnit.Framework;
+using TorchRnn.Tests.Support;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TorchRnn.Tests;
+
+/// <summary>
+/// Every case of tests/fixtures/rnn.json (made by real PyTorch with generate.py), replayed in TorchRnn: the same
+/// seed gives the same weights, input, outputs, gradients and later draws; PyTorch's weights give PyTorch's numbers
+/// on every device; the repr is PyTorch's.
+/// </summary>
+public class PyTorchParityTests
+{
+    private static IEnumerable<TestCaseData> SeededCases()
+        => Fixtures.All().Select(c => new TestCaseData(c).SetArgDisplayNames(c.Module, c.Name));
+
+    private static IEnumerable<TestCaseData> DeviceCases()
+        => from c in Fixtures.All()
+           where !c.DrawsInForward
+           from d in Devices.Names()
+           select new TestCaseData(c, d).SetArgDisplayNames(c.Module, c.Name, d);
+
+    [TestCaseSource(nameof(SeededCases))]
+    public void Forward_SameSeed_MatchesPyTorch(ModuleCase c) => Replay.FromSeed(c);
+
+    [TestCaseSource(nameof(DeviceCases))]
+    public void Forward_PyTorchWeights_MatchesPyTorchOnEveryDevice(ModuleCase c, string deviceName)
+        => Replay.WithFixtureWeights(c, torch.device(deviceName));
+
+    [TestCaseSource(nameof(SeededCases))]
+    public void ToString_FixtureOptions_PrintsPyTorchRepr(ModuleCase c)
+    {
+        using var module = ModuleRunner.Build(c);
+        Assert.That(module.ToString(), Is.EqualTo(c.Repr));
+    }
+}
+
+/// <summary>The two ways a fixture case is replayed: from the seed (CPU), or with PyTorch's weights copied in.</summary>
+internal static class Replay
+{
+    public static void FromSeed(ModuleCase c)
+    {
+        torch.manual_seed(c.Seed);
+        using var scope = torch.NewDisposeScope();
+        var module = ModuleRunner.Build(c);
+
+        // Seed parity: construction draws exactly PyTorch's weights, in PyTorch's order, in the module's dtype.
+        var expected = c.Parameters;
+        Assert.That(module.named_parameters().Select(p => p.name), Is.EqualTo(expected.Select(p => p.Name)), "parameter names");
+        foreach (var (name, value) in expected)
+            Expect.Identical(module.get_parameter(name)!, value, name);
+
+        module.train(c.Train);
+        var input = torch.randn(c.Input.Shape, dtype: c.DType).requires_grad_();
+        Expect.Identical(input, c.Input, "input drawn after construction");
+        Tensor? hx = null;
+        if (c.Hx is not null)
+        {
+            hx = torch.randn(c.Hx.Shape, dtype: c.DType).requires_grad_();
+            Expect.Identical(hx, c.Hx, "hx drawn after construction");
+        }
+
+        ModuleRunner.AssertForwardAndBackward(c, module, input, hx);
+
+        // The generator is where PyTorch's is: dropout drew exactly what PyTorch drew.
+        Expect.Identical(torch.randn(4, dtype: c.DType), new RecordedTensor([4], c.NextRandn), "randn after forward");
+    }
+
+    public static void WithFixtureWeights(ModuleCase c, Device device)
+    {
+        using var scope = torch.NewDisposeScope();
+        var module = ModuleRunner.Build(c, device);
+        module.train(c.Train);
+        using (torch.no_grad())
+        {
+            foreach (var (name, value) in c.Parameters)
+                module.get_parameter(name)!.copy_(value.ToTensor(c.DType, device));
+        }
+        var input = c.Input.ToTensor(c.DType, device, requiresGrad: true);
+        var hx = c.Hx?.ToTensor(c.DType, device, requiresGrad: true);
+        ModuleRunner.AssertForwardAndBackward(c, module, input, hx);
+    }
+}

@@ -1,0 +1,134 @@
+using System.Collections.Generic;
+using System.Linq;
+using NUnit.Framework;
+using TorchRnn.Tests.Support;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TorchRnn.Tests;
+
+/// <summary>What RecurrentModule promises: TorchRnn modules behave as TorchSharp modules in a user's model.</summary>
+public class RecurrentModuleTests
+{
+    private sealed class Tagger : torch.nn.Module<Tensor, Tensor>
+    {
+        private readonly RNN rnn;
+        private readonly TorchSharp.Modules.Linear head;
+
+        public Tagger() : base(nameof(Tagger))
+        {
+            rnn = nn.RNN(5, 6, 2, dropout: 0.5);
+            head = torch.nn.Linear(6, 2);
+            RegisterComponents();
+        }
+
+        public RNN Rnn => rnn;
+
+        public override Tensor forward(Tensor input) => head.call(rnn.call(input).output);
+    }
+
+    [Test]
+    public void StateDict_InsideUserModule_KeysArePyTorchs()
+    {
+        using var model = new Tagger();
+        Assert.That(model.state_dict().Keys, Is.EqualTo(new[]
+        {
+            "rnn.weight_ih_l0", "rnn.weight_hh_l0", "rnn.bias_ih_l0", "rnn.bias_hh_l0",
+            "rnn.weight_ih_l1", "rnn.weight_hh_l1", "rnn.bias_ih_l1", "rnn.bias_hh_l1",
+            "head.weight", "head.bias",
+        }));
+    }
+
+    [Test]
+    public void TrainAndEval_InsideUserModule_ReachTheRecurrentLayer()
+    {
+        using var scope = torch.NewDisposeScope();
+        var model = new Tagger();
+        var x = torch.randn(4, 3, 5);
+        model.eval();
+        Assert.That(model.Rnn.training, Is.False);
+        var a = model.call(x);
+        var b = model.call(x);
+        Assert.That(a.allclose(b, 0, 0), Is.True, "eval: dropout is off, so repeated calls agree");
+        model.train();
+        Assert.That(model.Rnn.training, Is.True);
+        torch.manual_seed(1);
+        var c = model.call(x);
+        Assert.That(c.allclose(a, 0, 0), Is.False, "train: dropout between the layers changes the result");
+    }
+
+    [Test]
+    public void LoadStateDict_FromAnotherModule_ForwardGivesTheSameResult()
+    {
+        using var scope = torch.NewDisposeScope();
+        var source = nn.RNN(5, 6, 2, bidirectional: true);
+        var target = nn.RNN(5, 6, 2, bidirectional: true);
+        target.load_state_dict(source.state_dict());
+        var x = torch.randn(3, 2, 5);
+        Assert.That(target.call(x).output.allclose(source.call(x).output, 0, 0), Is.True);
+    }
+
+    [Test]
+    public void To_Float64_ForwardRunsInFloat64()
+    {
+        using var scope = torch.NewDisposeScope();
+        var rnn = nn.RNN(5, 6, 2);
+        var before = rnn.call(torch.ones(2, 1, 5)).output;
+        rnn.to(ScalarType.Float64);
+        Assert.That(rnn.parameters().Select(p => p.dtype), Is.All.EqualTo(ScalarType.Float64));
+        var after = rnn.call(torch.ones(2, 1, 5, dtype: ScalarType.Float64)).output;
+        Assert.That(after.dtype, Is.EqualTo(ScalarType.Float64));
+        Assert.That(after.to_type(ScalarType.Float32).allclose(before, 1e-6, 1e-6), Is.True);
+        var error = Assert.Throws(Is.InstanceOf<System.ArgumentException>(), () => rnn.call(torch.ones(2, 1, 5)));
+        Assert.That(error!.Message, Does.StartWith("input must have the type torch.float64, got type torch.float32"));
+    }
+
+    [Test]
+    public void Optimizer_StepOnLoss_UpdatesTheParametersForwardUses()
+    {
+        using var scope = torch.NewDisposeScope();
+        var cell = nn.RNNCell(3, 2);
+        var optimizer = torch.optim.SGD(cell.parameters(), 0.1);
+        var x = torch.randn(4, 3);
+        var before = cell.call(x).pow(2).sum().item<float>();
+        for (var i = 0; i < 5; i++)
+        {
+            optimizer.zero_grad();
+            cell.call(x).pow(2).sum().backward();
+            optimizer.step();
+        }
+        Assert.That(cell.call(x).pow(2).sum().item<float>(), Is.LessThan(before));
+    }
+
+    [Test]
+    public void Forward_ManyCallsInDisposeScopes_LeavesNoLiveTensors()
+    {
+        using var rnn = nn.RNN(5, 6, 2, bidirectional: true);
+        using var cell = nn.RNNCell(5, 6);
+        using var x = torch.randn(7, 3, 5);
+        void Run()
+        {
+            using var scope = torch.NewDisposeScope();
+            var (output, hn) = rnn.call(x);
+            (output.sum() + hn.sum() + cell.call(x[0]).sum()).backward();
+        }
+        Run(); // warm-up: gradients are allocated once and then reused
+        var stats = DisposeScopeManager.Statistics;
+        var live = stats.ThreadTotalLiveCount;
+        for (var i = 0; i < 200; i++) Run();
+        Assert.That(stats.ThreadTotalLiveCount, Is.EqualTo(live));
+    }
+
+    [Test]
+    public void Forward_WithoutCallerScope_ReturnsOnlyTheResults()
+    {
+        using var rnn = nn.RNN(5, 6, 2);
+        using var x = torch.randn(4, 3, 5);
+        var stats = DisposeScopeManager.Statistics;
+        var live = stats.ThreadTotalLiveCount;
+        var (output, hn) = rnn.call(x);
+        Assert.That(stats.ThreadTotalLiveCount, Is.EqualTo(live + 2), "every temporary of forward is disposed");
+        output.Dispose();
+        hn.Dispose();
+    }
+}
