@@ -1,0 +1,152 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Runtime.CompilerServices;
+using System.Text;
+using TorchRnn.Printing;
+using TorchSharp;
+
+namespace TorchRnn;
+
+/// <summary>
+/// Python's <c>repr</c> and <c>print</c> for TorchSharp values, so a C# program prints what the equivalent
+/// PyTorch script prints and the two outputs can be compared line by line.
+/// </summary>
+/// <remarks>
+/// Tensors follow PyTorch 2.x's default print options; see <see cref="repr(object?)"/> for every supported case.
+/// The names are lower-case on purpose, mirroring Python's built-ins.
+/// </remarks>
+public static class Py
+{
+    /// <summary>Python's <c>repr(value)</c> for the values a PyTorch script prints.</summary>
+    /// <param name="value">The value to describe.</param>
+    /// <returns>
+    /// <list type="bullet">
+    /// <item><see cref="torch.Tensor"/>: PyTorch's tensor repr, e.g. <c>tensor([1.5000, 2.0000])</c>, with PyTorch's
+    /// layout, summarisation and suffixes (<c>dtype=</c>, <c>device=</c>, <c>requires_grad=True</c>). A
+    /// <see cref="TorchSharp.Modules.Parameter"/> starts with the line <c>Parameter containing:</c>. TorchSharp cannot
+    /// name a result's autograd node, so where PyTorch prints <c>grad_fn=&lt;Name&gt;</c> nothing is printed.</item>
+    /// <item><see cref="long"/><c>[]</c> (a shape such as <c>tensor.shape</c>): <c>torch.Size([1, 3, 6])</c>; empty: <c>torch.Size([])</c>.</item>
+    /// <item><see cref="torch.nn.Module"/>: the module's own <see cref="object.ToString"/> when its type overrides it
+    /// (TorchRnn's layers print PyTorch's repr, e.g. <c>LSTM(4, 8, num_layers=2)</c>); otherwise PyTorch's container
+    /// layout <c>Name(\n  (child): childrepr\n)</c> from <c>named_children()</c>, indented 2 per level, named by the
+    /// .NET type name, and <c>Name()</c> without children. TorchSharp's own layers do not override ToString, so
+    /// <c>torch.nn.Linear(4, 2)</c> prints <c>Linear()</c> where PyTorch prints
+    /// <c>Linear(in_features=4, out_features=2, bias=True)</c>.</item>
+    /// <item><see cref="ITuple"/> (value tuples and tuples): <c>(a, b)</c>, one element <c>(a,)</c>, each element by <c>repr</c>.</item>
+    /// <item><see langword="null"/>: <c>None</c>; <see cref="bool"/>: <c>True</c> / <c>False</c>.</item>
+    /// <item><see cref="string"/>: quoted as Python quotes it, <c>'text'</c> (<c>"it's"</c> when it holds a single quote).</item>
+    /// <item><see cref="double"/> and <see cref="float"/>: Python's float repr, the shortest string that round-trips
+    /// (<c>0.1</c>, <c>1.0</c>, <c>1e-05</c>, <c>nan</c>, <c>inf</c>); a float is first widened to double, as
+    /// Python holds it, so <c>0.1f</c> prints <c>0.10000000149011612</c>.</item>
+    /// <item>Integers of any width: their decimal digits. Anything else: its <see cref="object.ToString"/>.</item>
+    /// </list>
+    /// </returns>
+    /// <example>
+    /// <code>
+    /// var x = torch.ones(2, 3);
+    /// string s = Py.repr(x);        // "tensor([[1., 1., 1.],\n        [1., 1., 1.]])"
+    /// string size = Py.repr(x.shape); // "torch.Size([2, 3])"
+    /// </code>
+    /// </example>
+    public static string repr(object? value) => value switch
+    {
+        null => "None",
+        bool b => b ? "True" : "False",
+        string s => QuoteString(s),
+        torch.Tensor tensor => TensorFormatter.Format(tensor),
+        long[] shape => "torch.Size([" + string.Join(", ", shape.Select(Integer)) + "])",
+        torch.nn.Module module => ModuleRepr(module),
+        double d => PythonFloat.Repr(d),
+        float f => PythonFloat.Repr(f),
+        ITuple tuple => TupleRepr(tuple),
+        IFormattable formattable => formattable.ToString(null, CultureInfo.InvariantCulture),
+        _ => value.ToString() ?? "",
+    };
+
+    /// <summary>
+    /// Python's <c>print(*values)</c>: each value as Python's <c>str</c> (a string as it is, anything else as
+    /// <see cref="repr(object?)"/>), joined by one space, then a newline, written to <see cref="Console.Out"/>.
+    /// </summary>
+    /// <param name="values">The values to print; none prints an empty line.</param>
+    /// <example>
+    /// <code>
+    /// var output = torch.zeros(1, 3, 6);
+    /// Py.print("output shape:", output.shape); // output shape: torch.Size([1, 3, 6])
+    /// Py.print(output);
+    /// </code>
+    /// </example>
+    public static void print(params object?[] values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        Console.Out.Write(string.Join(" ", values.Select(v => v as string ?? repr(v))) + "\n");
+    }
+
+    private static string Integer(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static string TupleRepr(ITuple tuple)
+    {
+        var items = Enumerable.Range(0, tuple.Length).Select(i => repr(tuple[i])).ToArray();
+        return items.Length == 1 ? "(" + items[0] + ",)" : "(" + string.Join(", ", items) + ")";
+    }
+
+    /// <summary>PyTorch's <c>Module.__repr__</c> for a module without extra_repr, or the module's own ToString.</summary>
+    private static string ModuleRepr(torch.nn.Module module)
+    {
+        if (OverridesToString(module))
+        {
+            return module.ToString() ?? "";
+        }
+        var children = module.named_children()
+            .Select(child => "(" + child.name + "): " + IndentFollowingLines(repr(child.module), 2))
+            .ToList();
+        var name = TypeName(module.GetType());
+        return children.Count == 0
+            ? name + "()"
+            : name + "(\n  " + string.Join("\n  ", children) + "\n)";
+    }
+
+    /// <summary>Whether the most-derived ToString() is declared below TorchSharp's Module classes.</summary>
+    private static bool OverridesToString(torch.nn.Module module)
+    {
+        var declaring = module.GetType().GetMethod(nameof(ToString), Type.EmptyTypes)?.DeclaringType;
+        if (declaring is null || declaring == typeof(object))
+        {
+            return false;
+        }
+        var definition = declaring.IsGenericType ? declaring.GetGenericTypeDefinition() : declaring;
+        return !(definition.DeclaringType == typeof(torch.nn) && definition.Name.StartsWith("Module", StringComparison.Ordinal));
+    }
+
+    private static string TypeName(Type type)
+    {
+        var tick = type.Name.IndexOf('`');
+        return tick >= 0 ? type.Name.Substring(0, tick) : type.Name;
+    }
+
+    /// <summary>PyTorch's <c>_addindent</c>: every line but the first gains <paramref name="spaces"/> spaces.</summary>
+    private static string IndentFollowingLines(string text, int spaces) =>
+        text.Replace("\n", "\n" + new string(' ', spaces), StringComparison.Ordinal);
+
+    /// <summary>Python's repr of a str: single quotes unless the text has a single quote and no double quote.</summary>
+    private static string QuoteString(string text)
+    {
+        var quote = text.Contains('\'') && !text.Contains('"') ? '"' : '\'';
+        var builder = new StringBuilder().Append(quote);
+        foreach (var c in text)
+        {
+            builder.Append(c switch
+            {
+                '\\' => "\\\\",
+                '\n' => "\\n",
+                '\r' => "\\r",
+                '\t' => "\\t",
+                _ when c == quote => "\\" + c,
+                _ when c < ' ' || c == '\x7f' => "\\x" + ((int)c).ToString("x2", CultureInfo.InvariantCulture),
+                _ => c.ToString(),
+            });
+        }
+        return builder.Append(quote).ToString();
+    }
+}

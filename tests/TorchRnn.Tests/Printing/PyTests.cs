@@ -1,0 +1,192 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using NUnit.Framework;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace TorchRnn.Tests.Printing;
+
+public class PyTests
+{
+    /// <summary>A module with the given children and no ToString override: printed from named_children().</summary>
+    private abstract class Container : nn.Module<Tensor, Tensor>
+    {
+        protected Container(string name, params (string Name, nn.Module Module)[] children) : base(name)
+        {
+            foreach (var (childName, child) in children)
+            {
+                register_module(childName, child);
+            }
+        }
+
+        public override Tensor forward(Tensor input) => input;
+    }
+
+    /// <summary>A module that prints itself, as TorchRnn's layers do.</summary>
+    private abstract class Printed(string name, string text) : nn.Module<Tensor, Tensor>(name)
+    {
+        public override Tensor forward(Tensor input) => input;
+
+        public override string ToString() => text;
+    }
+
+    /// <summary>Python: <c>class Net(nn.Module)</c> with <c>self.fc = nn.Linear(4, 2)</c>.</summary>
+    private sealed class Net() : Container(nameof(Net), ("fc", nn.Linear(4, 2)));
+
+    /// <summary>Python: <c>class Outer(nn.Module)</c> with <c>self.net = Net()</c>, <c>self.head = nn.Linear(2, 1)</c>.</summary>
+    private sealed class Outer() : Container(nameof(Outer), ("net", new Net()), ("head", nn.Linear(2, 1)));
+
+    private sealed class Holder(nn.Module child) : Container(nameof(Holder), ("child", child));
+
+    private sealed class Empty() : Container(nameof(Empty));
+
+    private sealed class Custom() : Printed(nameof(Custom), "Custom(3, bias=False)");
+
+    private sealed class MultiLine() : Printed(nameof(MultiLine), "MultiLine(\n  (x): Inner()\n)");
+
+    /// <summary>What <paramref name="action"/> writes to Console.Out.</summary>
+    private static string CaptureConsole(Action action)
+    {
+        var writer = new StringWriter();
+        var original = Console.Out;
+        Console.SetOut(writer);
+        try
+        {
+            action();
+        }
+        finally
+        {
+            Console.SetOut(original);
+        }
+        return writer.ToString();
+    }
+
+    [Test]
+    public void Repr_Shape_PrintsTorchSize()
+    {
+        using var scope = NewDisposeScope();
+
+        Assert.That(Py.repr(zeros(1, 3, 6).shape), Is.EqualTo("torch.Size([1, 3, 6])"));
+        Assert.That(Py.repr(tensor(1.0f).shape), Is.EqualTo("torch.Size([])"));
+    }
+
+    [Test]
+    public void Repr_PythonConstants_PrintAsPythonDoes()
+    {
+        Assert.That(Py.repr(null), Is.EqualTo("None"));
+        Assert.That(Py.repr(true), Is.EqualTo("True"));
+        Assert.That(Py.repr(false), Is.EqualTo("False"));
+        Assert.That(Py.repr(42), Is.EqualTo("42"));
+        Assert.That(Py.repr(-7L), Is.EqualTo("-7"));
+    }
+
+    [TestCase(0.1, "0.1")]
+    [TestCase(1.0, "1.0")]
+    [TestCase(1e-05, "1e-05")]
+    [TestCase(0.0001, "0.0001")]
+    [TestCase(1e16, "1e+16")]
+    [TestCase(1e15, "1000000000000000.0")]
+    [TestCase(-0.0, "-0.0")]
+    [TestCase(double.NaN, "nan")]
+    [TestCase(double.PositiveInfinity, "inf")]
+    public void Repr_Double_PrintsPythonFloatRepr(double value, string expected)
+    {
+        Assert.That(Py.repr(value), Is.EqualTo(expected));
+    }
+
+    [Test]
+    public void Repr_Float_IsWidenedToDoubleFirst()
+    {
+        Assert.That(Py.repr(0.1f), Is.EqualTo("0.10000000149011612"));
+    }
+
+    [Test]
+    public void Repr_String_IsQuotedLikePython()
+    {
+        Assert.That(Py.repr("a"), Is.EqualTo("'a'"));
+        Assert.That(Py.repr("it's"), Is.EqualTo("\"it's\""));
+        Assert.That(Py.repr("a\nb"), Is.EqualTo("'a\\nb'"));
+    }
+
+    [Test]
+    public void Repr_Tuples_PrintLikePythonTuples()
+    {
+        Assert.That(Py.repr((1, 2.5)), Is.EqualTo("(1, 2.5)"));
+        Assert.That(Py.repr(((object?)null, true, "a")), Is.EqualTo("(None, True, 'a')"));
+        Assert.That(Py.repr(ValueTuple.Create(1)), Is.EqualTo("(1,)"));
+    }
+
+    [Test]
+    public void Repr_TupleOfTensors_UsesTensorRepr()
+    {
+        using var scope = NewDisposeScope();
+        var pair = (tensor(new[] { 1.0f, 2.0f }), tensor(3L));
+
+        Assert.That(Py.repr(pair), Is.EqualTo("(tensor([1., 2.]), tensor(3))"));
+    }
+
+    private static IEnumerable<TestCaseData> Modules()
+    {
+        // PyTorch prints "  (fc): Linear(in_features=4, out_features=2, bias=True)". TorchSharp's Linear has no
+        // ToString override and no children, so its repr is the bare "Linear()".
+        yield return Module(() => new Net(), "Net(\n  (fc): Linear()\n)", "Repr_ContainerModule_MatchesPyTorchLayoutWithTorchSharpLinear");
+        yield return Module(() => new Outer(), "Outer(\n  (net): Net(\n    (fc): Linear()\n  )\n  (head): Linear()\n)",
+            "Repr_NestedContainers_IndentTwoPerLevel");
+        yield return Module(() => new Custom(), "Custom(3, bias=False)", "Repr_ModuleOverridingToString_UsesToString");
+        yield return Module(() => new Holder(new Custom()), "Holder(\n  (child): Custom(3, bias=False)\n)",
+            "Repr_ChildOverridingToString_UsesToStringInsideContainer");
+        yield return Module(() => new Holder(new MultiLine()), "Holder(\n  (child): MultiLine(\n    (x): Inner()\n  )\n)",
+            "Repr_MultiLineChild_IsIndentedAfterItsFirstLine");
+        yield return Module(() => new Empty(), "Empty()", "Repr_ModuleWithoutChildren_PrintsEmptyParentheses");
+    }
+
+    private static TestCaseData Module(Func<nn.Module> create, string expected, string name) =>
+        new TestCaseData(create, expected).SetName(name);
+
+    [TestCaseSource(nameof(Modules))]
+    public void Repr_Module_PrintsPyTorchModuleLayout(Func<nn.Module> create, string expected)
+    {
+        using var module = create();
+
+        Assert.That(Py.repr(module), Is.EqualTo(expected));
+    }
+
+    [Test]
+    public void Print_WritesReprsJoinedBySpaceAndNewline_ToConsoleOut()
+    {
+        using var scope = NewDisposeScope();
+
+        var written = CaptureConsole(() =>
+        {
+            Py.print("shape:", zeros(1, 3, 6).shape, null, 0.5, true);
+            Py.print(tensor(new[] { 1.5f, -2.0f }));
+            Py.print();
+        });
+
+        Assert.That(written, Is.EqualTo(
+            "shape: torch.Size([1, 3, 6]) None 0.5 True\ntensor([ 1.5000, -2.0000])\n\n"));
+    }
+
+    [Test]
+    public void Print_TupleHoldingString_QuotesTheStringLikePython()
+    {
+        Assert.That(CaptureConsole(() => Py.print(("a", 1))), Is.EqualTo("('a', 1)\n"));
+    }
+
+    [Test]
+    public void Repr_Parameter_OfLinear_PrintsParameterContaining()
+    {
+        using var scope = NewDisposeScope();
+        using var linear = nn.Linear(2, 1);
+        var bias = linear.bias!;
+        using (no_grad())
+        {
+            bias.copy_(tensor(new[] { 0.25f }));
+        }
+
+        Assert.That(bias, Is.InstanceOf<Parameter>());
+        Assert.That(Py.repr(bias), Is.EqualTo("Parameter containing:\ntensor([0.2500], requires_grad=True)"));
+    }
+}
