@@ -1,6 +1,7 @@
 using System;
 using System.Globalization;
 using System.Text;
+using TorchRnn.Printing;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -76,7 +77,7 @@ public abstract class RNNBase<THx, TResult> : RecurrentModule<THx, TResult>
         if (num_layers != 1) s.Append(", num_layers=").Append(num_layers.ToString(CultureInfo.InvariantCulture));
         if (!bias) s.Append(", bias=False");
         if (batch_first) s.Append(", batch_first=True");
-        if (dropout != 0) s.Append(", dropout=").Append(PyText.Float(dropout));
+        if (dropout != 0) s.Append(", dropout=").Append(PythonFloat.Repr(dropout));
         if (bidirectional) s.Append(", bidirectional=True");
         return s.ToString();
     }

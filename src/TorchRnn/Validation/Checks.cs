@@ -1,4 +1,5 @@
 using System;
+using TorchRnn.Printing;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -28,7 +29,7 @@ internal static class Checks
                 "dropout should be a number in range [0, 1] representing the probability of an element being zeroed");
         if (dropout > 0 && num_layers == 1)
             Warnings.Warn("dropout option adds dropout after all but last recurrent layer, so non-zero dropout expects " +
-                          $"num_layers greater than 1, but got dropout={PyText.Float(dropout)} and num_layers={num_layers}");
+                          $"num_layers greater than 1, but got dropout={PythonFloat.Repr(dropout)} and num_layers={num_layers}");
         if (hidden_size <= 0)
             throw new ArgumentOutOfRangeException(nameof(hidden_size), hidden_size, "hidden_size must be greater than zero");
         if (num_layers <= 0)
@@ -75,7 +76,7 @@ internal static class Checks
     public static void Input(Tensor input, ScalarType weightDType, long input_size)
     {
         if (input.dtype != weightDType)
-            throw new ArgumentException($"input must have the type {PyText.DType(weightDType)}, got type {PyText.DType(input.dtype)}", nameof(input));
+            throw new ArgumentException($"input must have the type {TensorFormatter.DTypeName(weightDType)}, got type {TensorFormatter.DTypeName(input.dtype)}", nameof(input));
         var features = input.size(-1);
         if (features != input_size)
             throw new ArgumentException($"input.size(-1) must be equal to input_size. Expected {input_size}, got {features}", nameof(input));
@@ -86,7 +87,7 @@ internal static class Checks
     {
         var shape = hx.shape;
         if (shape.Length != 3 || shape[0] != d0 || shape[1] != d1 || shape[2] != d2)
-            throw new ArgumentException($"{message} {PyText.Tuple([d0, d1, d2])}, got {PyText.List(shape)}", "hx");
+            throw new ArgumentException($"{message} {TensorFormatter.PythonTuple([d0, d1, d2])}, got {"[" + string.Join(", ", shape) + "]"}", "hx");
     }
 
     /// <summary>ATen refuses an empty sequence.</summary>
@@ -102,7 +103,7 @@ internal static class Checks
         if (input.device_type != other.device_type || input.device_index != other.device_index)
             throw new ArgumentException(
                 $"Input and {name} tensors are not at the same device, found input tensor at " +
-                $"{PyText.Device(input.device_type, input.device_index)} and {name} tensor at {PyText.Device(other.device_type, other.device_index)}",
+                $"{TensorFormatter.DeviceName(input)} and {name} tensor at {TensorFormatter.DeviceName(other)}",
                 name == "hidden" ? "hx" : "input");
     }
 
@@ -114,7 +115,7 @@ internal static class Checks
     {
         if (tensor.dtype != weightDType)
             throw new ArgumentException(
-                $"mat1 and mat2 must have the same dtype, but got {PyText.NativeDType(tensor.dtype)} and {PyText.NativeDType(weightDType)}", paramName);
+                $"mat1 and mat2 must have the same dtype, but got {NativeDType(tensor.dtype)} and {NativeDType(weightDType)}", paramName);
     }
 
     // ---- forward of the cells ----
@@ -156,6 +157,24 @@ internal static class Checks
         if (a.device_type != b.device_type || a.device_index != b.device_index)
             throw new ArgumentException(
                 "Expected all tensors to be on the same device, but found at least two devices, " +
-                $"{PyText.Device(b.device_type, b.device_index)} and {PyText.Device(a.device_type, a.device_index)}!");
+                $"{TensorFormatter.DeviceName(b)} and {TensorFormatter.DeviceName(a)}!");
     }
+
+    /// <summary>ATen's C++ name of a dtype, as native messages print it: <c>Float</c>, <c>Double</c>.</summary>
+    private static string NativeDType(torch.ScalarType dtype) => dtype switch
+    {
+        torch.ScalarType.Byte => "Byte",
+        torch.ScalarType.Int8 => "Char",
+        torch.ScalarType.Int16 => "Short",
+        torch.ScalarType.Int32 => "Int",
+        torch.ScalarType.Int64 => "Long",
+        torch.ScalarType.Float16 => "Half",
+        torch.ScalarType.Float32 => "Float",
+        torch.ScalarType.Float64 => "Double",
+        torch.ScalarType.ComplexFloat32 => "ComplexFloat",
+        torch.ScalarType.ComplexFloat64 => "ComplexDouble",
+        torch.ScalarType.Bool => "Bool",
+        torch.ScalarType.BFloat16 => "BFloat16",
+        _ => dtype.ToString(),
+    };
 }

@@ -11,9 +11,9 @@ namespace TorchRnn.Tests.Printing;
 public class PyTests
 {
     /// <summary>A module with the given children and no ToString override: printed from named_children().</summary>
-    private abstract class Container : nn.Module<Tensor, Tensor>
+    private abstract class Container : torch.nn.Module<Tensor, Tensor>
     {
-        protected Container(string name, params (string Name, nn.Module Module)[] children) : base(name)
+        protected Container(string name, params (string Name, torch.nn.Module Module)[] children) : base(name)
         {
             foreach (var (childName, child) in children)
             {
@@ -25,20 +25,20 @@ public class PyTests
     }
 
     /// <summary>A module that prints itself, as TorchRnn's layers do.</summary>
-    private abstract class Printed(string name, string text) : nn.Module<Tensor, Tensor>(name)
+    private abstract class Printed(string name, string text) : torch.nn.Module<Tensor, Tensor>(name)
     {
         public override Tensor forward(Tensor input) => input;
 
         public override string ToString() => text;
     }
 
-    /// <summary>Python: <c>class Net(nn.Module)</c> with <c>self.fc = nn.Linear(4, 2)</c>.</summary>
-    private sealed class Net() : Container(nameof(Net), ("fc", nn.Linear(4, 2)));
+    /// <summary>Python: <c>class Net(torch.nn.Module)</c> with <c>self.fc = torch.nn.Linear(4, 2)</c>.</summary>
+    private sealed class Net() : Container(nameof(Net), ("fc", torch.nn.Linear(4, 2)));
 
-    /// <summary>Python: <c>class Outer(nn.Module)</c> with <c>self.net = Net()</c>, <c>self.head = nn.Linear(2, 1)</c>.</summary>
-    private sealed class Outer() : Container(nameof(Outer), ("net", new Net()), ("head", nn.Linear(2, 1)));
+    /// <summary>Python: <c>class Outer(torch.nn.Module)</c> with <c>self.net = Net()</c>, <c>self.head = torch.nn.Linear(2, 1)</c>.</summary>
+    private sealed class Outer() : Container(nameof(Outer), ("net", new Net()), ("head", torch.nn.Linear(2, 1)));
 
-    private sealed class Holder(nn.Module child) : Container(nameof(Holder), ("child", child));
+    private sealed class Holder(torch.nn.Module child) : Container(nameof(Holder), ("child", child));
 
     private sealed class Empty() : Container(nameof(Empty));
 
@@ -142,11 +142,11 @@ public class PyTests
         yield return Module(() => new Empty(), "Empty()", "Repr_ModuleWithoutChildren_PrintsEmptyParentheses");
     }
 
-    private static TestCaseData Module(Func<nn.Module> create, string expected, string name) =>
+    private static TestCaseData Module(Func<torch.nn.Module> create, string expected, string name) =>
         new TestCaseData(create, expected).SetName(name);
 
     [TestCaseSource(nameof(Modules))]
-    public void Repr_Module_PrintsPyTorchModuleLayout(Func<nn.Module> create, string expected)
+    public void Repr_Module_PrintsPyTorchModuleLayout(Func<torch.nn.Module> create, string expected)
     {
         using var module = create();
 
@@ -179,7 +179,7 @@ public class PyTests
     public void Repr_Parameter_OfLinear_PrintsParameterContaining()
     {
         using var scope = NewDisposeScope();
-        using var linear = nn.Linear(2, 1);
+        using var linear = torch.nn.Linear(2, 1);
         var bias = linear.bias!;
         using (no_grad())
         {
