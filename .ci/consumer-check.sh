@@ -35,6 +35,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/torchrnn-consumer.XXXXXX")
 extracted="$packages/torchrnn/$version"
 cleanup() {
     rm -rf "$extracted"
+    rmdir "$packages/torchrnn" 2>/dev/null || true
     if [[ ${KEEP_CONSUMER_DIR:-} == 1 ]]; then say "kept $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
@@ -80,7 +81,7 @@ using System;
 using TorchSharp;
 
 torch.manual_seed(0);
-var rnn = torch.nn.RNN(5, 6, 2);
+var rnn = TorchRnn.nn.RNN(5, 6, 2);
 var (output, hn) = rnn.call(torch.randn(1, 3, 5), torch.randn(2, 3, 6));
 var outputShape = string.Join(",", output.shape);
 var hnShape = string.Join(",", hn.shape);
