@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# Packs TorchRnn and proves that a NuGet consumer outside this repository builds, gets the Linux loader fix
+# from buildTransitive/, and runs a forward pass. Needs only the .NET SDK and a NuGet feed.
+#
+# Usage: .ci/consumer-check.sh          (from any folder; called by .ci/run)
+#   KEEP_CONSUMER_DIR=1 keeps the temporary folder (feed, consumer project) for inspection.
+# Last line: "consumer check: PASS" (exit 0) or "consumer check: FAIL: <why>" (exit 1).
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+say() { echo "consumer check: $*"; }
+fail() { say "FAIL: $*"; exit 1; }
+
+# Versions come from the repository, so this script never drifts from what the build uses.
+xml_value() { sed -n "s:.*<$1>\([^<]*\)</$1>.*:\1:p" "$2" | head -n 1; }
+base_version=$(xml_value Version "$repo/src/TorchRnn/TorchRnn.csproj")
+torchsharp_version=$(xml_value TorchSharpVersion "$repo/Directory.Packages.props")
+libtorch_version=$(xml_value LibTorchVersion "$repo/Directory.Packages.props")
+[[ -n $base_version && -n $torchsharp_version && -n $libtorch_version ]] \
+    || fail "could not read Version, TorchSharpVersion or LibTorchVersion from the repository"
+
+case "$(uname -s)/$(uname -m)" in
+    Linux/x86_64) rid=linux-x64 ;;
+    Darwin/arm64) rid=osx-arm64 ;;
+    *) fail "no libtorch-cpu package wired up for $(uname -s)/$(uname -m)" ;;
+esac
+
+# A version of its own per run: NuGet never reuses a stale TorchRnn from its package cache, and the shared
+# cache (which already holds TorchSharp and libtorch, ~600 MB) is reused as it is.
+version="$base_version-ci.$(date -u +%Y%m%d%H%M%S).$$"
+packages=$(dotnet nuget locals global-packages --list | sed -n 's/^global-packages: *//p')
+packages=${packages%/}
+[[ -n $packages ]] || fail "could not find NuGet's global packages folder"
+work=$(mktemp -d "${TMPDIR:-/tmp}/torchrnn-consumer.XXXXXX")
+extracted="$packages/torchrnn/$version"
+cleanup() {
+    rm -rf "$extracted"
+    rmdir "$packages/torchrnn" 2>/dev/null || true
+    if [[ ${KEEP_CONSUMER_DIR:-} == 1 ]]; then say "kept $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+
+say "packing TorchRnn $version"
+dotnet build "$repo/src/TorchRnn" -c Release -nologo -v:minimal || fail "dotnet build src/TorchRnn failed"
+dotnet pack "$repo/src/TorchRnn" -c Release --no-build -nologo -v:minimal -o "$work/feed" -p:PackageVersion="$version" \
+    || fail "dotnet pack failed"
+[[ -f $work/feed/TorchRnn.$version.nupkg ]] || fail "no TorchRnn.$version.nupkg in $work/feed"
+
+# The consumer lives outside the repository; empty Directory.* files stop MSBuild's upward search anyway.
+consumer="$work/consumer"
+mkdir -p "$consumer"
+for f in Directory.Build.props Directory.Build.targets Directory.Packages.props; do
+    echo '<Project />' > "$work/$f"
+done
+# The local feed is added to the machine's own sources (no <clear/>), so TorchSharp comes from where it always does.
+cat > "$consumer/nuget.config" <<EOF
+<?xml version="1.0" encoding="utf-8"?>
+<configuration>
+  <packageSources>
+    <add key="torchrnn-local" value="$work/feed" />
+  </packageSources>
+</configuration>
+EOF
+cat > "$consumer/Consumer.csproj" <<EOF
+<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup>
+    <OutputType>Exe</OutputType>
+    <TargetFramework>net10.0</TargetFramework>
+    <Nullable>enable</Nullable>
+    <ImplicitUsings>disable</ImplicitUsings>
+    <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+  </PropertyGroup>
+  <ItemGroup>
+    <PackageReference Include="TorchRnn" Version="$version" />
+    <PackageReference Include="libtorch-cpu-$rid" Version="$libtorch_version" />
+  </ItemGroup>
+</Project>
+EOF
+cat > "$consumer/Program.cs" <<'EOF'
+using System;
+using TorchSharp;
+
+torch.manual_seed(0);
+var rnn = TorchRnn.nn.RNN(5, 6, 2);
+var (output, hn) = rnn.call(torch.randn(1, 3, 5), torch.randn(2, 3, 6));
+var outputShape = string.Join(",", output.shape);
+var hnShape = string.Join(",", hn.shape);
+Console.WriteLine($"output shape ({outputShape}), h_n shape ({hnShape})");
+if (outputShape != "1,3,6" || hnShape != "2,3,6")
+{
+    Console.WriteLine("expected output (1,3,6) and h_n (2,3,6)");
+    return 1;
+}
+if (!output.isfinite().all().item<bool>() || !hn.isfinite().all().item<bool>())
+{
+    Console.WriteLine("output or h_n is not finite");
+    return 1;
+}
+return 0;
+EOF
+
+say "building a consumer of TorchRnn $version in $consumer"
+dotnet build "$consumer" -c Release -nologo -v:minimal || fail "the consumer did not build"
+
+# NuGet extracts the whole .nupkg into the global packages folder: check what a consumer received.
+for f in lib/net10.0/TorchRnn.dll lib/net10.0/TorchRnn.xml \
+         buildTransitive/TorchRnn.targets buildTransitive/TorchRnnLinuxLoaderFix.cs; do
+    [[ -f $extracted/$f ]] || fail "the package lacks $f"
+done
+grep -q "id=\"TorchSharp\" version=\"$torchsharp_version\"" "$extracted/torchrnn.nuspec" \
+    || fail "the package does not depend on TorchSharp $torchsharp_version"
+say "package has lib/net10.0/TorchRnn.{dll,xml}, buildTransitive/TorchRnn.targets and TorchRnnLinuxLoaderFix.cs"
+
+out="$consumer/bin/Release/net10.0"
+if [[ $rid == linux-x64 ]]; then
+    # The output copy must differ from NuGet's copy in one bit: VER_FLG_WEAK (0x2) in the vna_flags of the
+    # Elf64_Vernaux for GLIBCXX_3.4.32, found by its vna_hash (the ELF hash of the name, 4 bytes before vna_flags).
+    pristine="$packages/torchsharp/$torchsharp_version/runtimes/linux-x64/native/libLibTorchSharp.so"
+    patched="$out/runtimes/linux-x64/native/libLibTorchSharp.so"
+    [[ -f $patched ]] || fail "no $patched in the consumer's output"
+    [[ -f $pristine ]] || fail "no $pristine in the package cache"
+    elf_hash() {
+        local s=$1 h=0 g i c
+        for ((i = 0; i < ${#s}; i++)); do
+            printf -v c '%d' "'${s:i:1}"
+            h=$(((h << 4) + c))
+            g=$((h & 0xf0000000))
+            if ((g)); then h=$((h ^ (g >> 24))); fi
+            h=$((h & ~g & 0xffffffff))
+        done
+        echo "$h"
+    }
+    diff_lines=$(cmp -l "$pristine" "$patched" || true)
+    [[ -n $diff_lines ]] || fail "libLibTorchSharp.so in the output is NuGet's copy, unpatched"
+    [[ $(wc -l <<<"$diff_lines") -eq 1 ]] || fail "libLibTorchSharp.so differs from NuGet's copy in more than one byte"
+    read -r position old new <<<"$diff_lines" # 1-based offset, octal bytes
+    flags_at=$((position - 1))
+    (((8#$new) == ((8#$old) | 2))) || fail "the changed byte at $flags_at is not the weak flag being set"
+    hash=$(od -An -tu4 -j $((flags_at - 4)) -N4 "$patched" | tr -d ' ')
+    [[ $hash == $(elf_hash GLIBCXX_3.4.32) ]] || fail "the weak flag was set at $flags_at, not on GLIBCXX_3.4.32"
+    say "the output's libLibTorchSharp.so needs GLIBCXX_3.4.32 weakly (vna_flags at $flags_at)"
+fi
+
+say "running the consumer"
+(cd "$out" && dotnet Consumer.dll) || fail "the consumer's forward pass failed"
+say "PASS"
