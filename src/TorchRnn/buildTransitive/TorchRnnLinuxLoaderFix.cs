@@ -59,8 +59,24 @@ public sealed class TorchRnnLinuxLoaderFix : Task
     }
 
     /// <summary>Sets <c>VER_FLG_WEAK</c> on each needed version named in <paramref name="versions"/>, in memory.</summary>
-    /// <returns>The names changed; empty for a non-ELF64 little-endian image or when nothing needed changing.</returns>
+    /// <returns>
+    /// The names changed; empty for a non-ELF64 little-endian image, a truncated or malformed one (whose bytes are then
+    /// not to be written back), or when nothing needed changing.
+    /// </returns>
     public static IReadOnlyList<string> MarkVersionsWeak(byte[] elf, ISet<string> versions)
+    {
+        try
+        {
+            return MarkVersionsWeakUnchecked(elf, versions);
+        }
+        catch (Exception e) when (e is IndexOutOfRangeException or ArgumentException or OverflowException)
+        {
+            // An offset points past the end: not a library this fix understands, so it is left alone.
+            return Array.Empty<string>();
+        }
+    }
+
+    private static IReadOnlyList<string> MarkVersionsWeakUnchecked(byte[] elf, ISet<string> versions)
     {
         const uint ShtGnuVerneed = 0x6ffffffe;
         const ushort VerFlgWeak = 0x2;

@@ -154,6 +154,19 @@ public sealed class LinuxLoaderFixTests
         Assert.That(bytes, Is.EqualTo(before));
     }
 
+    [TestCase(200)]
+    [TestCase(400)]
+    [TestCase(-1)]
+    public void MarkVersionsWeak_TruncatedImage_ReturnsEmptyWithoutThrowing(int keep)
+    {
+        var elf = SyntheticElf.Build();
+        // Truncated before its section headers, or with the section header offset pointing past the end.
+        var image = keep >= 0 ? elf.Image.Take(keep).ToArray() : (byte[])elf.Image.Clone();
+        if (keep < 0) BitConverter.GetBytes((ulong)image.Length * 2).CopyTo(image, 0x28);
+
+        Assert.That(TorchRnnLinuxLoaderFix.MarkVersionsWeak(image, Set(Glibcxx3432)), Is.Empty);
+    }
+
     // ---- PatchFile on a copy of the real library ----------------------------------------------------------
 
     [Test]
