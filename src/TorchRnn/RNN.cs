@@ -22,8 +22,8 @@ public sealed class RNN : RNNBase<Tensor?, (Tensor output, Tensor h_n)>
 {
     internal RNN(long input_size, long hidden_size, long num_layers, string nonlinearity, bool bias, bool batch_first,
         double dropout, bool bidirectional, Device? device, ScalarType? dtype)
-        : base(nameof(RNN), RecurrentModeExtensions.FromNonlinearity(nonlinearity), input_size, hidden_size, num_layers,
-            bias, batch_first, dropout, bidirectional, device, dtype)
+        : base(RecurrentModes.FromNonlinearity(nonlinearity), input_size, hidden_size, num_layers, bias, batch_first,
+            dropout, bidirectional, proj_size: 0, device, dtype)
     {
         this.nonlinearity = nonlinearity;
     }
@@ -42,7 +42,11 @@ public sealed class RNN : RNNBase<Tensor?, (Tensor output, Tensor h_n)>
     /// The input or hx has the wrong rank, dtype, feature size, shape or device, or the sequence is empty; the message
     /// is PyTorch's.
     /// </exception>
-    public override (Tensor output, Tensor h_n) forward(Tensor input, Tensor? hx) => RunSequence(input, hx);
+    public override (Tensor output, Tensor h_n) forward(Tensor input, Tensor? hx)
+    {
+        var (output, h_n, _) = RunSequence(input, hx, null);
+        return (output, h_n);
+    }
 
     /// <summary>Runs <see cref="forward"/> with the module's hooks, as calling the module does in PyTorch.</summary>
     /// <param name="input">(L, N, H_in), (N, L, H_in) when batch-first, or unbatched (L, H_in).</param>

@@ -14,7 +14,7 @@ namespace TorchRnn;
 public sealed class RNNCell : RNNCellBase<Tensor?, Tensor>
 {
     internal RNNCell(long input_size, long hidden_size, bool bias, string nonlinearity, Device? device, ScalarType? dtype)
-        : base(nameof(RNNCell), RecurrentModeExtensions.FromNonlinearity(nonlinearity), input_size, hidden_size, bias, device, dtype)
+        : base(nameof(RNNCell), RecurrentModes.FromNonlinearity(nonlinearity), input_size, hidden_size, bias, device, dtype)
     {
         this.nonlinearity = nonlinearity;
     }
@@ -29,7 +29,7 @@ public sealed class RNNCell : RNNCellBase<Tensor?, Tensor>
     /// <exception cref="System.ArgumentException">
     /// The input or hx has the wrong rank, dtype, size, batch or device; the message is PyTorch's.
     /// </exception>
-    public override Tensor forward(Tensor input, Tensor? hx) => RunCell(input, hx);
+    public override Tensor forward(Tensor input, Tensor? hx) => RunCell(input, hx, null).h;
 
     /// <summary>Runs <see cref="forward"/> with the module's hooks, as calling the module does in PyTorch.</summary>
     /// <param name="input">(N, H_in) or unbatched (H_in).</param>

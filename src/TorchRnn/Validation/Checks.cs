@@ -72,6 +72,15 @@ internal static class Checks
             throw new ArgumentException($"For unbatched 2-D input, hx should also be 2-D but got {dim}-D tensor", "hx");
     }
 
+    /// <summary>LSTM's (h_0, c_0) must both have the input's rank.</summary>
+    public static void StateRanks(bool batched, long hDim, long cDim)
+    {
+        var want = batched ? 3 : 2;
+        if (hDim != want || cDim != want)
+            throw new ArgumentException(
+                $"For {(batched ? "batched 3-D" : "unbatched 2-D")} input, hx and cx should also be {want}-D but got ({hDim}-D, {cDim}-D) tensors", "hx");
+    }
+
     /// <summary>PyTorch's <c>check_input</c>: dtype of the weights, then the feature size.</summary>
     public static void Input(Tensor input, ScalarType weightDType, long input_size)
     {
@@ -125,6 +134,13 @@ internal static class Checks
     {
         if (dim != 1 && dim != 2)
             throw new ArgumentException($"{module}: Expected {what} to be 1D or 2D, got {dim}D instead", what == "input" ? "input" : "hx");
+    }
+
+    /// <summary>LSTMCell's check of each of (h, c).</summary>
+    public static void CellStateRank(string module, int index, long dim)
+    {
+        if (dim != 1 && dim != 2)
+            throw new ArgumentException($"{module}: Expected hx[{index}] to be 1D or 2D, got {dim}D instead", "hx");
     }
 
     /// <summary>ATen's <c>check_rnn_cell_forward_input</c>.</summary>
