@@ -43,8 +43,9 @@ public abstract class RNNBase<THx, TResult> : RecurrentModule<THx, TResult>
 
         if (proj_size == 0)
         {
+            // One layer never drops anything; LibTorch would repeat the warning given above, so it gets dropout 0.
             AdoptNative(() => NativeRecurrence.CreateSequence(mode, input_size, hidden_size, num_layers, bias, batch_first,
-                dropout, bidirectional, device, dtype));
+                num_layers == 1 ? 0 : dropout, bidirectional, device, dtype));
         }
         else
         {

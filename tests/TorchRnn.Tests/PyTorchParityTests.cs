@@ -56,11 +56,11 @@ internal static class Replay
         module.train(c.Train);
         var input = torch.randn(c.Input.Shape, dtype: c.DType).requires_grad_();
         Expect.Identical(input, c.Input, "input drawn after construction");
-        Tensor? hx = null;
-        if (c.Hx is not null)
+        var hx = new List<Tensor>();
+        foreach (var recorded in c.Hx)
         {
-            hx = torch.randn(c.Hx.Shape, dtype: c.DType).requires_grad_();
-            Expect.Identical(hx, c.Hx, "hx drawn after construction");
+            hx.Add(torch.randn(recorded.Shape, dtype: c.DType).requires_grad_());
+            Expect.Identical(hx[^1], recorded, "state drawn after construction");
         }
 
         ModuleRunner.AssertForwardAndBackward(c, module, input, hx);
@@ -80,7 +80,7 @@ internal static class Replay
                 module.get_parameter(name)!.copy_(value.ToTensor(c.DType, device));
         }
         var input = c.Input.ToTensor(c.DType, device, requiresGrad: true);
-        var hx = c.Hx?.ToTensor(c.DType, device, requiresGrad: true);
+        var hx = c.Hx.Select(h => h.ToTensor(c.DType, device, requiresGrad: true)).ToList();
         ModuleRunner.AssertForwardAndBackward(c, module, input, hx);
     }
 }

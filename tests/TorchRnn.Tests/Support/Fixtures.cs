@@ -61,19 +61,26 @@ public sealed class ModuleCase
         _e.GetProperty("params").EnumerateObject().Select(p => (p.Name, RecordedTensor.From(p.Value)!)).ToList();
 
     public RecordedTensor Input => RecordedTensor.From(_e.GetProperty("input"))!;
-    public RecordedTensor? Hx => RecordedTensor.From(_e.GetProperty("hx"));
+    public long ProjSize => Get("proj_size", e => e.GetInt64(), 0L);
+
+    /// <summary>The initial states given to forward: none, (hx), or LSTM's (h_0, c_0).</summary>
+    public IReadOnlyList<RecordedTensor> Hx => List("hx", e => RecordedTensor.From(e)!);
     public RecordedTensor Output => RecordedTensor.From(_e.GetProperty("output"))!;
     public RecordedTensor? HN => RecordedTensor.From(_e.GetProperty("h_n"));
+    public RecordedTensor? CN => RecordedTensor.From(_e.GetProperty("c_n"));
     public IReadOnlyDictionary<string, double[]> Grads =>
         _e.GetProperty("grads").EnumerateObject().ToDictionary(p => p.Name, p => RecordedTensor.Doubles(p.Value));
     public double[] InputGrad => RecordedTensor.Doubles(_e.GetProperty("input_grad"));
-    public double[]? HxGrad => _e.GetProperty("hx_grad").ValueKind == JsonValueKind.Null ? null : RecordedTensor.Doubles(_e.GetProperty("hx_grad"));
+    public IReadOnlyList<double[]> HxGrad => List("hx_grad", RecordedTensor.Doubles);
     public double[] NextRandn => RecordedTensor.Doubles(_e.GetProperty("next_randn"));
 
     /// <summary>Float32 results agree with PyTorch to 1e-5; float64 ones far closer.</summary>
     public double Tolerance => DType == ScalarType.Float64 ? 1e-10 : 1e-5;
 
     public override string ToString() => Name;
+
+    private IReadOnlyList<T> List<T>(string name, Func<JsonElement, T> read)
+        => _e.GetProperty(name).ValueKind == JsonValueKind.Null ? [] : _e.GetProperty(name).EnumerateArray().Select(read).ToList();
 
     private T Get<T>(string name, Func<JsonElement, T> read, T fallback)
         => _e.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? read(v) : fallback;
