@@ -6,6 +6,7 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using TorchRnn.Printing;
 using TorchSharp;
+using TorchSharp.Modules;
 
 namespace TorchRnn;
 
@@ -31,9 +32,9 @@ public static class Py
     /// <item><see cref="torch.nn.Module"/>: the module's own <see cref="object.ToString"/> when its type overrides it
     /// (TorchRnn's layers print PyTorch's repr, e.g. <c>LSTM(4, 8, num_layers=2)</c>); otherwise PyTorch's container
     /// layout <c>Name(\n  (child): childrepr\n)</c> from <c>named_children()</c>, indented 2 per level, named by the
-    /// .NET type name, and <c>Name()</c> without children. TorchSharp's own layers do not override ToString, so
-    /// <c>torch.nn.Linear(4, 2)</c> prints <c>Linear()</c> where PyTorch prints
-    /// <c>Linear(in_features=4, out_features=2, bias=True)</c>.</item>
+    /// .NET type name, and <c>Name()</c> without children. TorchSharp's Linear, Dropout, Embedding, LayerNorm and ReLU
+    /// get PyTorch's <c>extra_repr</c> (<c>Linear(in_features=4, out_features=2, bias=True)</c>); other TorchSharp
+    /// layers, which carry no such text, print <c>Name()</c>.</item>
     /// <item><see cref="ITuple"/> (value tuples and tuples): <c>(a, b)</c>, one element <c>(a,)</c>, each element by <c>repr</c>.</item>
     /// <item><see langword="null"/>: <c>None</c>; <see cref="bool"/>: <c>True</c> / <c>False</c>.</item>
     /// <item><see cref="string"/>: quoted as Python quotes it, <c>'text'</c> (<c>"it's"</c> when it holds a single quote).</item>
@@ -91,21 +92,43 @@ public static class Py
         return items.Length == 1 ? "(" + items[0] + ",)" : "(" + string.Join(", ", items) + ")";
     }
 
-    /// <summary>PyTorch's <c>Module.__repr__</c> for a module without extra_repr, or the module's own ToString.</summary>
+    /// <summary>
+    /// PyTorch's <c>Module.__repr__</c>: the type name, then the module's <c>extra_repr</c> and its children, each child
+    /// indented; a module whose type overrides ToString (TorchRnn's do) prints that instead.
+    /// </summary>
     private static string ModuleRepr(torch.nn.Module module)
     {
         if (OverridesToString(module))
         {
             return module.ToString() ?? "";
         }
+        var extra = ExtraRepr(module);
+        var lines = (extra.Length == 0 ? [] : extra.Split('\n')).ToList();
         var children = module.named_children()
             .Select(child => "(" + child.name + "): " + IndentFollowingLines(repr(child.module), 2))
             .ToList();
         var name = TypeName(module.GetType());
-        return children.Count == 0
-            ? name + "()"
-            : name + "(\n  " + string.Join("\n  ", children) + "\n)";
+        if (lines.Count == 1 && children.Count == 0)
+        {
+            return name + "(" + lines[0] + ")";
+        }
+        lines.AddRange(children);
+        return lines.Count == 0 ? name + "()" : name + "(\n  " + string.Join("\n  ", lines) + "\n)";
     }
+
+    /// <summary>
+    /// PyTorch's <c>extra_repr</c> for TorchSharp's common layers, which have none of their own; other modules have
+    /// an empty one.
+    /// </summary>
+    private static string ExtraRepr(torch.nn.Module module) => module switch
+    {
+        Linear linear => $"in_features={Integer(linear.in_features)}, out_features={Integer(linear.out_features)}, bias={(linear.bias is null ? "False" : "True")}",
+        Dropout dropout => $"p={PythonFloat.Repr(dropout.p)}, inplace={(dropout.inplace ? "True" : "False")}",
+        Embedding embedding => $"{Integer(embedding.weight!.shape[0])}, {Integer(embedding.weight!.shape[1])}",
+        ReLU relu => relu.inplace ? "inplace=True" : "",
+        LayerNorm norm => $"{TensorFormatter.PythonTuple(norm.normalized_shape)}, eps={PythonFloat.Repr(norm.eps)}, elementwise_affine={(norm.elementwise_affine ? "True" : "False")}",
+        _ => "",
+    };
 
     /// <summary>Whether the most-derived ToString() is declared below TorchSharp's Module classes.</summary>
     private static bool OverridesToString(torch.nn.Module module)

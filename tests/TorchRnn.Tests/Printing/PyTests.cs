@@ -35,6 +35,12 @@ public class PyTests
     /// <summary>Python: <c>class Net(torch.nn.Module)</c> with <c>self.fc = torch.nn.Linear(4, 2)</c>.</summary>
     private sealed class Net() : Container(nameof(Net), ("fc", torch.nn.Linear(4, 2)));
 
+    /// <summary>A typical tagger: TorchRnn's LSTM among TorchSharp's common layers.</summary>
+    private sealed class Tagger() : Container(nameof(Tagger),
+        ("embed", torch.nn.Embedding(10, 4)), ("rnn", nn.LSTM(4, 8, 2, batch_first: true, proj_size: 3)),
+        ("drop", torch.nn.Dropout(0.25)), ("norm", torch.nn.LayerNorm(3)), ("head", torch.nn.Linear(3, 2, hasBias: false)),
+        ("act", torch.nn.ReLU()));
+
     /// <summary>Python: <c>class Outer(torch.nn.Module)</c> with <c>self.net = Net()</c>, <c>self.head = torch.nn.Linear(2, 1)</c>.</summary>
     private sealed class Outer() : Container(nameof(Outer), ("net", new Net()), ("head", torch.nn.Linear(2, 1)));
 
@@ -129,10 +135,10 @@ public class PyTests
 
     private static IEnumerable<TestCaseData> Modules()
     {
-        // PyTorch prints "  (fc): Linear(in_features=4, out_features=2, bias=True)". TorchSharp's Linear has no
-        // ToString override and no children, so its repr is the bare "Linear()".
-        yield return Module(() => new Net(), "Net(\n  (fc): Linear()\n)", "Repr_ContainerModule_MatchesPyTorchLayoutWithTorchSharpLinear");
-        yield return Module(() => new Outer(), "Outer(\n  (net): Net(\n    (fc): Linear()\n  )\n  (head): Linear()\n)",
+        yield return Module(() => new Net(), "Net(\n  (fc): Linear(in_features=4, out_features=2, bias=True)\n)",
+            "Repr_ContainerModule_MatchesPyTorchLayoutWithTorchSharpLinear");
+        yield return Module(() => new Outer(),
+            "Outer(\n  (net): Net(\n    (fc): Linear(in_features=4, out_features=2, bias=True)\n  )\n  (head): Linear(in_features=2, out_features=1, bias=True)\n)",
             "Repr_NestedContainers_IndentTwoPerLevel");
         yield return Module(() => new Custom(), "Custom(3, bias=False)", "Repr_ModuleOverridingToString_UsesToString");
         yield return Module(() => new Holder(new Custom()), "Holder(\n  (child): Custom(3, bias=False)\n)",
@@ -140,6 +146,12 @@ public class PyTests
         yield return Module(() => new Holder(new MultiLine()), "Holder(\n  (child): MultiLine(\n    (x): Inner()\n  )\n)",
             "Repr_MultiLineChild_IsIndentedAfterItsFirstLine");
         yield return Module(() => new Empty(), "Empty()", "Repr_ModuleWithoutChildren_PrintsEmptyParentheses");
+        // Printed by PyTorch 1.13.1 for the same model in Python (Embedding, LSTM, Dropout, LayerNorm, Linear, ReLU).
+        yield return Module(() => new Tagger(),
+            "Tagger(\n  (embed): Embedding(10, 4)\n  (rnn): LSTM(4, 8, proj_size=3, num_layers=2, batch_first=True)\n" +
+            "  (drop): Dropout(p=0.25, inplace=False)\n  (norm): LayerNorm((3,), eps=1e-05, elementwise_affine=True)\n" +
+            "  (head): Linear(in_features=3, out_features=2, bias=False)\n  (act): ReLU()\n)",
+            "Repr_ModelWithTorchRnnAndTorchSharpLayers_MatchesPyTorch");
     }
 
     private static TestCaseData Module(Func<torch.nn.Module> create, string expected, string name) =>
