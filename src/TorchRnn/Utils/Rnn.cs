@@ -45,7 +45,7 @@ public static partial class nn
             /// </exception>
             /// <example>
             /// <code>
-            /// var seq = torch.tensor(new long[] { 1, 2, 0, 3, 0, 0, 4, 5, 6 }, 3, 3);
+            /// var seq = torch.tensor(new long[,] { { 1, 2, 0 }, { 3, 0, 0 }, { 4, 5, 6 } });
             /// var packed = nn.utils.rnn.pack_padded_sequence(seq, torch.tensor(new long[] { 2, 1, 3 }), batch_first: true, enforce_sorted: false);
             /// Py.print(packed); // PackedSequence(data=tensor([4, 1, 3, 5, 2, 6]), batch_sizes=tensor([3, 2, 1]), sorted_indices=tensor([2, 0, 1]), unsorted_indices=tensor([1, 2, 0]))
             /// </code>
