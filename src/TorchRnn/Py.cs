@@ -35,6 +35,9 @@ public static class Py
     /// .NET type name, and <c>Name()</c> without children. TorchSharp's Linear, Dropout, Embedding, LayerNorm and ReLU
     /// get PyTorch's <c>extra_repr</c> (<c>Linear(in_features=4, out_features=2, bias=True)</c>); other TorchSharp
     /// layers, which carry no such text, print <c>Name()</c>.</item>
+    /// <item><see cref="PackedSequence"/>: PyTorch's namedtuple repr, <c>PackedSequence(data=tensor([1, 4, 6, 2, 5, 3]),
+    /// batch_sizes=tensor([3, 2, 1]), sorted_indices=tensor([2, 0, 1]), unsorted_indices=tensor([1, 2, 0]))</c> on one
+    /// line, with <c>None</c> for absent indices (its own <see cref="PackedSequence.ToString"/>).</item>
     /// <item><see cref="ITuple"/> (value tuples and tuples): <c>(a, b)</c>, one element <c>(a,)</c>, each element by <c>repr</c>.</item>
     /// <item><see langword="null"/>: <c>None</c>; <see cref="bool"/>: <c>True</c> / <c>False</c>.</item>
     /// <item><see cref="string"/>: quoted as Python quotes it, <c>'text'</c> (<c>"it's"</c> when it holds a single quote).</item>

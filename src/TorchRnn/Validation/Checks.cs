@@ -177,7 +177,7 @@ internal static class Checks
     }
 
     /// <summary>ATen's C++ name of a dtype, as native messages print it: <c>Float</c>, <c>Double</c>.</summary>
-    private static string NativeDType(torch.ScalarType dtype) => dtype switch
+    internal static string NativeDType(torch.ScalarType dtype) => dtype switch
     {
         torch.ScalarType.Byte => "Byte",
         torch.ScalarType.Int8 => "Char",
