@@ -52,12 +52,34 @@ public sealed class LSTM : RNNBase<(Tensor h_0, Tensor c_0)?, (Tensor output, (T
         return (output, (h_n, c_n!));
     }
 
-    /// <summary>Runs <see cref="forward"/> with the module's hooks: <c>var (output, (hn, cn)) = lstm.call(x);</c></summary>
+    /// <summary>Runs the tensor <c>forward</c> with the module's hooks: <c>var (output, (hn, cn)) = lstm.call(x);</c></summary>
     /// <param name="input">(L, N, H_in), (N, L, H_in) when batch-first, or unbatched (L, H_in).</param>
     /// <param name="hx">(h_0, c_0); zeros when omitted.</param>
-    /// <returns><c>(output, (h_n, c_n))</c> as <see cref="forward"/> returns them.</returns>
-    /// <exception cref="System.ArgumentException">As <see cref="forward"/>.</exception>
+    /// <returns><c>(output, (h_n, c_n))</c> as the tensor <c>forward</c> returns them.</returns>
+    /// <exception cref="System.ArgumentException">As the tensor <c>forward</c>.</exception>
     public new (Tensor output, (Tensor h_n, Tensor c_n) state) call(Tensor input, (Tensor h_0, Tensor c_0)? hx = null) => base.call(input, hx);
+
+    /// <summary>Runs the LSTM over a batch of variable-length sequences; the padding is never computed.</summary>
+    /// <param name="input">A <see cref="PackedSequence"/> of (sum of lengths, H_in) data.</param>
+    /// <param name="hx">(h_0, c_0), (D * num_layers, N, H_out) and (D * num_layers, N, H_cell) in the batch's original order; zeros when null.</param>
+    /// <returns>
+    /// <c>output</c>, packed like <paramref name="input"/> with (sum of lengths, D * H_out) data, and <c>(h_n, c_n)</c>,
+    /// each sequence's states after its own last step, in the original order.
+    /// </returns>
+    /// <exception cref="System.ArgumentException">The data or a state has the wrong dtype, size, shape or device; PyTorch's message.</exception>
+    /// <remarks>Packed input runs TorchRnn's managed recurrence, step for step as ATen's packed layers.</remarks>
+    public (PackedSequence output, (Tensor h_n, Tensor c_n) state) forward(PackedSequence input, (Tensor h_0, Tensor c_0)? hx = null)
+    {
+        var (output, h_n, c_n) = RunPacked(input, hx?.h_0, hx?.c_0);
+        return (output, (h_n, c_n!));
+    }
+
+    /// <summary>Runs the packed <c>forward</c> (module hooks take tensors, so none run).</summary>
+    /// <param name="input">A <see cref="PackedSequence"/> of (sum of lengths, H_in) data.</param>
+    /// <param name="hx">(h_0, c_0); zeros when omitted.</param>
+    /// <returns><c>(output, (h_n, c_n))</c>.</returns>
+    /// <exception cref="System.ArgumentException">As the packed <c>forward</c>.</exception>
+    public (PackedSequence output, (Tensor h_n, Tensor c_n) state) call(PackedSequence input, (Tensor h_0, Tensor c_0)? hx = null) => forward(input, hx);
 }
 
 public static partial class nn

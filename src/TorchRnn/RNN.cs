@@ -48,12 +48,34 @@ public sealed class RNN : RNNBase<Tensor?, (Tensor output, Tensor h_n)>
         return (output, h_n);
     }
 
-    /// <summary>Runs <see cref="forward"/> with the module's hooks, as calling the module does in PyTorch.</summary>
+    /// <summary>Runs <see cref="forward(Tensor, Tensor?)"/> with the module's hooks, as calling the module does in PyTorch.</summary>
     /// <param name="input">(L, N, H_in), (N, L, H_in) when batch-first, or unbatched (L, H_in).</param>
     /// <param name="hx">The initial hidden state; zeros when omitted.</param>
-    /// <returns><c>(output, h_n)</c> as <see cref="forward"/> returns them.</returns>
-    /// <exception cref="System.ArgumentException">As <see cref="forward"/>.</exception>
+    /// <returns><c>(output, h_n)</c> as <see cref="forward(Tensor, Tensor?)"/> returns them.</returns>
+    /// <exception cref="System.ArgumentException">As <see cref="forward(Tensor, Tensor?)"/>.</exception>
     public new (Tensor output, Tensor h_n) call(Tensor input, Tensor? hx = null) => base.call(input, hx);
+
+    /// <summary>Runs the RNN over a batch of variable-length sequences; the padding is never computed.</summary>
+    /// <param name="input">A <see cref="PackedSequence"/> of (sum of lengths, H_in) data.</param>
+    /// <param name="hx">The initial hidden state, (D * num_layers, N, H_out) in the batch's original order; zeros when null.</param>
+    /// <returns>
+    /// <c>output</c>, packed like <paramref name="input"/> with (sum of lengths, D * H_out) data, and <c>h_n</c>, each
+    /// sequence's state after its own last step, (D * num_layers, N, H_out) in the original order.
+    /// </returns>
+    /// <exception cref="System.ArgumentException">The data or hx has the wrong dtype, size, shape or device; PyTorch's message.</exception>
+    /// <remarks>Packed input runs TorchRnn's managed recurrence, step for step as ATen's packed layers.</remarks>
+    public (PackedSequence output, Tensor h_n) forward(PackedSequence input, Tensor? hx = null)
+    {
+        var (output, h_n, _) = RunPacked(input, hx, null);
+        return (output, h_n);
+    }
+
+    /// <summary>Runs <see cref="forward(PackedSequence, Tensor?)"/> (module hooks take tensors, so none run).</summary>
+    /// <param name="input">A <see cref="PackedSequence"/> of (sum of lengths, H_in) data.</param>
+    /// <param name="hx">The initial hidden state; zeros when omitted.</param>
+    /// <returns><c>(output, h_n)</c> as <see cref="forward(PackedSequence, Tensor?)"/> returns them.</returns>
+    /// <exception cref="System.ArgumentException">As <see cref="forward(PackedSequence, Tensor?)"/>.</exception>
+    public (PackedSequence output, Tensor h_n) call(PackedSequence input, Tensor? hx = null) => forward(input, hx);
 }
 
 public static partial class nn

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Globalization;
 using System.Text;
 using TorchRnn.Printing;
@@ -159,7 +160,7 @@ public abstract class RNNBase<THx, TResult> : RecurrentModule<THx, TResult>
         h0 ??= torch.zeros(states, batch, _outputSize, dtype: input.dtype, device: input.device);
         if (lstm) c0 ??= torch.zeros(states, batch, hidden_size, dtype: input.dtype, device: input.device);
 
-        var (output, h_n, c_n) = Native is null ? RunManaged(input, h0, c0) : NativeRecurrence.ForwardSequence(Native, input, h0, c0);
+        var (output, h_n, c_n) = Native is null ? RunManaged(input, null, h0, c0) : NativeRecurrence.ForwardSequence(Native, input, h0, c0);
         if (!batched)
         {
             output = output.squeeze(batchDim);
@@ -169,41 +170,103 @@ public abstract class RNNBase<THx, TResult> : RecurrentModule<THx, TResult>
         return (output.MoveToOuterDisposeScope(), h_n.MoveToOuterDisposeScope(), c_n?.MoveToOuterDisposeScope());
     }
 
-    /// <summary>ATen's CPU algorithm, in managed code: each layer and direction over the sequence, dropout between layers.</summary>
-    private (Tensor output, Tensor h_n, Tensor? c_n) RunManaged(Tensor input, Tensor h0, Tensor? c0)
+    /// <summary>
+    /// Runs the stack on a <see cref="PackedSequence"/>: PyTorch's checks, hx permuted by <c>sorted_indices</c>, the
+    /// managed recurrence over the packed steps (ATen's packed layer algorithm), and h_n permuted back by
+    /// <c>unsorted_indices</c>.
+    /// </summary>
+    private protected (PackedSequence output, Tensor h_n, Tensor? c_n) RunPacked(PackedSequence input, Tensor? h0, Tensor? c0)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var lstm = _mode == RecurrentMode.Lstm;
+        var data = input.data;
+        var batchSizes = input.batch_sizes.data<long>().ToArray();
+        var weight = Flat[0];
+        if (data.dtype != weight.dtype)
+            throw new ArgumentException($"input must have the type {TensorFormatter.DTypeName(weight.dtype)}, got type {TensorFormatter.DTypeName(data.dtype)}", nameof(input));
+        var rank = data.dim();
+        if (rank != 2)
+            throw new ArgumentException($"input must have 2 dimensions, got {rank}", nameof(input));
+        Checks.Input(data, weight.dtype, input_size);
+        var batch = batchSizes.Length == 0 ? 0 : batchSizes[0];
+        var states = num_layers * _directions;
+        if (h0 is not null)
+        {
+            Checks.HiddenSize(h0, states, batch, _outputSize, lstm ? "Expected hidden[0] size" : "Expected hidden size");
+            if (lstm) Checks.HiddenSize(c0!, states, batch, hidden_size, "Expected hidden[1] size");
+            Checks.SameDevice(data, h0, "hidden");
+            if (c0 is not null) Checks.SameDevice(data, c0, "hidden");
+        }
+        Checks.SameDevice(data, weight, "parameter");
+        Checks.SequenceLength(batchSizes.Length);
+        if (h0 is not null) Checks.ProductDType(h0, weight.dtype, "hx");
+        if (c0 is not null) Checks.ProductDType(c0, weight.dtype, "hx");
+
+        using var scope = torch.NewDisposeScope();
+        h0 = h0 is null
+            ? torch.zeros(states, batch, _outputSize, dtype: data.dtype, device: data.device)
+            : Permute(h0, input.sorted_indices);
+        if (lstm)
+        {
+            c0 = c0 is null
+                ? torch.zeros(states, batch, hidden_size, dtype: data.dtype, device: data.device)
+                : Permute(c0, input.sorted_indices);
+        }
+        var (output, h_n, c_n) = RunManaged(data, batchSizes, h0, c0);
+        h_n = Permute(h_n, input.unsorted_indices);
+        c_n = c_n is null ? null : Permute(c_n, input.unsorted_indices);
+        var packed = new PackedSequence(output, input.batch_sizes.alias(), input.sorted_indices?.alias(), input.unsorted_indices?.alias());
+        return (packed.MoveToOuterDisposeScope(), h_n.MoveToOuterDisposeScope(), c_n?.MoveToOuterDisposeScope());
+
+        static Tensor Permute(Tensor state, Tensor? indices) => indices is null ? state : state.index_select(1, indices);
+    }
+
+    /// <summary>
+    /// ATen's CPU algorithm, in managed code: each layer and direction over the sequence, dropout between layers.
+    /// <paramref name="input"/> is (L, N, H_in) (or batch-first), or packed data (sum of lengths, H_in) when
+    /// <paramref name="batchSizes"/> is given.
+    /// </summary>
+    private (Tensor output, Tensor h_n, Tensor? c_n) RunManaged(Tensor input, long[]? batchSizes, Tensor h0, Tensor? c0)
     {
         var states = (int)(num_layers * _directions);
         var finalH = new Tensor[states];
         var finalC = c0 is null ? null : new Tensor[states];
-        var layerInput = batch_first ? input.transpose(0, 1) : input;
+        var padded = batchSizes is null;
+        var layerInput = padded && batch_first ? input.transpose(0, 1) : input;
         for (var layer = 0; layer < num_layers; layer++)
         {
             var outputs = new Tensor[_directions];
             for (var direction = 0; direction < _directions; direction++)
             {
                 var at = (int)(layer * _directions + direction);
-                outputs[direction] = Direction(layerInput, h0[at], c0?[at], at, reverse: direction == 1, out finalH[at], out var lastC);
+                var reverse = direction == 1;
+                outputs[direction] = padded
+                    ? Direction(layerInput, h0[at], c0?[at], at, reverse, out finalH[at], out var lastC)
+                    : PackedDirection(layerInput, batchSizes!, h0[at], c0?[at], at, reverse, out finalH[at], out lastC);
                 if (finalC is not null) finalC[at] = lastC!;
             }
-            var layerOutput = outputs.Length == 1 ? outputs[0] : torch.cat(outputs, 2);
+            var layerOutput = outputs.Length == 1 ? outputs[0] : torch.cat(outputs, -1);
             layerInput = dropout != 0 && training && layer < num_layers - 1
                 ? F.dropout(layerOutput, dropout, training: true)
                 : layerOutput;
         }
-        var output = batch_first ? layerInput.transpose(0, 1) : layerInput;
+        var output = padded && batch_first ? layerInput.transpose(0, 1) : layerInput;
         return (output, torch.stack(finalH, 0), finalC is null ? null : torch.stack(finalC, 0));
+    }
+
+    /// <summary>One layer-direction's weights, in the order they are registered.</summary>
+    private (Tensor w_ih, Tensor w_hh, Tensor? b_ih, Tensor? b_hh, Tensor? w_hr) Weights(int index)
+    {
+        var flat = Flat;
+        var at = index * _perDirection;
+        return (flat[at], flat[at + 1], bias ? flat[at + 2] : null, bias ? flat[at + 3] : null,
+            ProjSize > 0 ? flat[at + _perDirection - 1] : null);
     }
 
     /// <summary>One direction of one layer over the whole sequence (L, N, *); the reverse direction walks it backwards.</summary>
     private Tensor Direction(Tensor inputs, Tensor h, Tensor? c, int index, bool reverse, out Tensor lastH, out Tensor? lastC)
     {
-        var flat = Flat;
-        var at = index * _perDirection;
-        var w_ih = flat[at];
-        var w_hh = flat[at + 1];
-        var b_ih = bias ? flat[at + 2] : null;
-        var b_hh = bias ? flat[at + 3] : null;
-        var w_hr = ProjSize > 0 ? flat[at + _perDirection - 1] : null;
+        var (w_ih, w_hh, b_ih, b_hh, w_hr) = Weights(index);
 
         // As ATen does on the CPU: project every time step's input in one product, then recur.
         var projections = F.linear(inputs, w_ih, b_ih);
@@ -218,5 +281,76 @@ public abstract class RNNBase<THx, TResult> : RecurrentModule<THx, TResult>
         lastH = h;
         lastC = c;
         return torch.stack(steps, 0);
+    }
+
+    /// <summary>
+    /// One direction of one layer over packed data: ATen's <c>PackedLayer</c> and <c>ReversedPackedLayer</c>. Forward,
+    /// a sequence's final state is set aside when it ends (the batch shrinks); backward, sequences join as the
+    /// walk from the last step reaches their ends (the batch grows, each starting from its own initial state).
+    /// </summary>
+    private Tensor PackedDirection(Tensor data, long[] batchSizes, Tensor h0, Tensor? c0, int index, bool reverse,
+        out Tensor lastH, out Tensor? lastC)
+    {
+        var (w_ih, w_hh, b_ih, b_hh, w_hr) = Weights(index);
+        var projections = F.linear(data, w_ih, b_ih);
+        var steps = batchSizes.Length;
+        var outputs = new Tensor[steps];
+        if (!reverse)
+        {
+            Tensor h = h0;
+            Tensor? c = c0;
+            var finishedH = new List<Tensor>();
+            var finishedC = new List<Tensor>();
+            long offset = 0, running = batchSizes[0];
+            for (var t = 0; t < steps; t++)
+            {
+                var size = batchSizes[t];
+                if (size < running)
+                {
+                    finishedH.Add(h.narrow(0, size, running - size));
+                    h = h.narrow(0, 0, size);
+                    if (c is not null)
+                    {
+                        finishedC.Add(c.narrow(0, size, running - size));
+                        c = c.narrow(0, 0, size);
+                    }
+                    running = size;
+                }
+                (h, c) = Recurrence.Step(_mode, projections.narrow(0, offset, size), h, c, w_hh, b_hh, w_hr);
+                offset += size;
+                outputs[t] = h;
+            }
+            finishedH.Add(h);
+            finishedH.Reverse();
+            lastH = torch.cat(finishedH, 0);
+            if (c is not null)
+            {
+                finishedC.Add(c);
+                finishedC.Reverse();
+            }
+            lastC = c is null ? null : torch.cat(finishedC, 0);
+        }
+        else
+        {
+            long offset = projections.shape[0], running = batchSizes[steps - 1];
+            Tensor h = h0.narrow(0, 0, running);
+            Tensor? c = c0?.narrow(0, 0, running);
+            for (var t = steps - 1; t >= 0; t--)
+            {
+                var size = batchSizes[t];
+                if (size > running)
+                {
+                    h = torch.cat([h, h0.narrow(0, running, size - running)], 0);
+                    if (c is not null) c = torch.cat([c, c0!.narrow(0, running, size - running)], 0);
+                    running = size;
+                }
+                offset -= size;
+                (h, c) = Recurrence.Step(_mode, projections.narrow(0, offset, size), h, c, w_hh, b_hh, w_hr);
+                outputs[t] = h;
+            }
+            lastH = h;
+            lastC = c;
+        }
+        return torch.cat(outputs, 0);
     }
 }

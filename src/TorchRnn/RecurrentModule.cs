@@ -73,6 +73,8 @@ public abstract class RecurrentModule<THx, TResult> : torch.nn.Module<Tensor, TH
 
     private void Register(string name, Parameter p)
     {
+        // A module may be built inside a caller's dispose scope; its parameters must outlive that scope.
+        p.DetachFromDisposeScope();
         base.register_parameter(name, p);
         _names.Add(name);
         _flat = [.. _flat, p];

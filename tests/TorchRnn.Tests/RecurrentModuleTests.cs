@@ -87,8 +87,9 @@ public class RecurrentModuleTests
     public void Optimizer_StepOnLoss_UpdatesTheParametersForwardUses()
     {
         using var scope = torch.NewDisposeScope();
+        torch.manual_seed(7);
         var cell = nn.RNNCell(3, 2);
-        var optimizer = torch.optim.SGD(cell.parameters(), 0.1);
+        var optimizer = torch.optim.SGD(cell.parameters(), 0.05);
         var x = torch.randn(4, 3);
         var before = cell.call(x).pow(2).sum().item<float>();
         for (var i = 0; i < 5; i++)
@@ -117,6 +118,28 @@ public class RecurrentModuleTests
         var live = stats.ThreadTotalLiveCount;
         for (var i = 0; i < 200; i++) Run();
         Assert.That(stats.ThreadTotalLiveCount, Is.EqualTo(live));
+    }
+
+    [Test]
+    public void Construct_InsideDisposeScope_ParametersOutliveTheScope()
+    {
+        RNN rnn;
+        LSTM projected;
+        GRUCell cell;
+        using (torch.NewDisposeScope())
+        {
+            rnn = nn.RNN(5, 6, 2);
+            projected = nn.LSTM(5, 6, proj_size: 3);
+            cell = nn.GRUCell(5, 6);
+        }
+        using var scope = torch.NewDisposeScope();
+        var x = torch.randn(4, 3, 5);
+        Assert.That(rnn.call(x).output.shape, Is.EqualTo(new long[] { 4, 3, 6 }));
+        Assert.That(projected.call(x).output.shape, Is.EqualTo(new long[] { 4, 3, 3 }));
+        Assert.That(cell.call(x[0]).shape, Is.EqualTo(new long[] { 3, 6 }));
+        rnn.Dispose();
+        projected.Dispose();
+        cell.Dispose();
     }
 
     [Test]

@@ -61,6 +61,10 @@ public sealed class ModuleCase
         _e.GetProperty("params").EnumerateObject().Select(p => (p.Name, RecordedTensor.From(p.Value)!)).ToList();
 
     public RecordedTensor Input => RecordedTensor.From(_e.GetProperty("input"))!;
+    /// <summary>For a packed case: the sequences' lengths in the padded input, and whether they come sorted.</summary>
+    public long[]? Lengths => _e.TryGetProperty("lengths", out var v) ? v.EnumerateArray().Select(x => x.GetInt64()).ToArray() : null;
+    public bool EnforceSorted => Get("enforce_sorted", e => e.GetBoolean(), true);
+
     public long ProjSize => Get("proj_size", e => e.GetInt64(), 0L);
 
     /// <summary>The initial states given to forward: none, (hx), or LSTM's (h_0, c_0).</summary>

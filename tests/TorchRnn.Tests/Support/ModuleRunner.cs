@@ -25,10 +25,22 @@ public static class ModuleRunner
     };
 
     /// <summary>generate.py's forward: (output, h_n, c_n) of a sequence module, (h', -, c') of a cell.</summary>
-    public static (Tensor Output, Tensor? HN, Tensor? CN) Forward(torch.nn.Module module, Tensor input, IReadOnlyList<Tensor> hx)
+    /// <remarks>For a packed case, the input is packed first and Output is the packed output's data.</remarks>
+    public static (Tensor Output, Tensor? HN, Tensor? CN) Forward(ModuleCase c, torch.nn.Module module, Tensor input, IReadOnlyList<Tensor> hx)
     {
         Tensor? h = hx.Count > 0 ? hx[0] : null;
         (Tensor, Tensor)? hc = hx.Count > 1 ? (hx[0], hx[1]) : null;
+        if (c.Lengths is { } lengths)
+        {
+            var packed = nn.utils.rnn.pack_padded_sequence(input, lengths, enforce_sorted: c.EnforceSorted);
+            switch (module)
+            {
+                case RNN rnn: { var (o, hn) = rnn.call(packed, h); return (o.data, hn, null); }
+                case GRU gru: { var (o, hn) = gru.call(packed, h); return (o.data, hn, null); }
+                case LSTM lstm: { var (o, (hn, cn)) = lstm.call(packed, hc); return (o.data, hn, cn); }
+                default: throw new System.ArgumentException(module.GetType().Name);
+            }
+        }
         switch (module)
         {
             case RNN rnn: { var (o, hn) = rnn.call(input, h); return (o, hn, null); }
@@ -53,7 +65,7 @@ public static class ModuleRunner
     /// <summary>Compares output, h_n and every gradient with the fixture.</summary>
     public static void AssertForwardAndBackward(ModuleCase c, torch.nn.Module module, Tensor input, IReadOnlyList<Tensor> hx)
     {
-        var (output, hn, cn) = Forward(module, input, hx);
+        var (output, hn, cn) = Forward(c, module, input, hx);
         Expect.Close(output, c.Output, c.Tolerance, "output");
         Assert.That(hn is null, Is.EqualTo(c.HN is null), "h_n returned");
         Assert.That(cn is null, Is.EqualTo(c.CN is null), "c_n returned");
