@@ -1,4 +1,3 @@
-using TorchRnn;
 using TorchSharp;
 using Tensor = TorchSharp.torch.Tensor;
 
@@ -12,28 +11,6 @@ public static class ManyToManyAligned
 {
     /// <summary>The sequence length L.</summary>
     public const int Length = 12;
-
-    /// <summary>An RNN reading x (L, N, 1) and a linear layer on every h_t: scores (L, N, 2).</summary>
-    public sealed class Tagger : torch.nn.Module<Tensor, Tensor>
-    {
-        private readonly RNN rnn;
-        private readonly TorchSharp.Modules.Linear head;
-
-        /// <summary>An <c>nn.RNN(1, hidden)</c> and a <c>Linear(hidden, 2)</c>.</summary>
-        public Tagger(long hidden) : base(nameof(Tagger))
-        {
-            rnn = nn.RNN(1, hidden);
-            head = torch.nn.Linear(hidden, 2);
-            RegisterComponents();
-        }
-
-        /// <summary>x (L, N, 1) to scores (L, N, 2): the linear layer applies to the output's last dim, at every step.</summary>
-        public override Tensor forward(Tensor x)
-        {
-            var (output, _) = rnn.call(x);
-            return head.call(output);
-        }
-    }
 
     /// <summary>A batch: x (L, N, 1) standard normal, and tags (L, N) = 1 where x_t &gt; x_(t-1).</summary>
     public static (Tensor x, Tensor tags) Batch(long n)
@@ -50,7 +27,7 @@ public static class ManyToManyAligned
     public static PatternResult Run(int seed, int steps = DefaultSteps)
     {
         torch.manual_seed(seed);
-        var model = new Tagger(16);
+        var model = new RnnClassifier(1, 16, 2, everyStep: true);
         var (x, tags) = Batch(1000);
         Training.PrintShapes("many-to-many, aligned (did x_t rise?)",
             ("x (L, N, H_in)", x), ("tags (L, N)", tags), ("scores = Linear(output) (L, N, classes)", model.call(x)));

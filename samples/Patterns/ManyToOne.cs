@@ -1,4 +1,3 @@
-using TorchRnn;
 using TorchSharp;
 using Tensor = TorchSharp.torch.Tensor;
 
@@ -12,28 +11,6 @@ public static class ManyToOne
 {
     /// <summary>The sequence length L.</summary>
     public const int Length = 10;
-
-    /// <summary>An RNN reading x (L, N, 1) and a linear layer on its last hidden state: scores (N, 2).</summary>
-    public sealed class Classifier : torch.nn.Module<Tensor, Tensor>
-    {
-        private readonly RNN rnn;
-        private readonly TorchSharp.Modules.Linear head;
-
-        /// <summary>An <c>nn.RNN(1, hidden)</c> and a <c>Linear(hidden, 2)</c>.</summary>
-        public Classifier(long hidden) : base(nameof(Classifier))
-        {
-            rnn = nn.RNN(1, hidden);
-            head = torch.nn.Linear(hidden, 2);
-            RegisterComponents();
-        }
-
-        /// <summary>x (L, N, 1) to class scores (N, 2), from h_n[-1], the last layer's last h_t.</summary>
-        public override Tensor forward(Tensor x)
-        {
-            var (_, h_n) = rnn.call(x);
-            return head.call(h_n[-1]);
-        }
-    }
 
     /// <summary>A batch: x (L, N, 1) standard normal, and y (N) = 1 where the sequence's sum is positive.</summary>
     public static (Tensor x, Tensor y) Batch(long n)
@@ -49,7 +26,7 @@ public static class ManyToOne
     public static PatternResult Run(int seed, int steps = DefaultSteps)
     {
         torch.manual_seed(seed);
-        var model = new Classifier(16);
+        var model = new RnnClassifier(1, 16, 2, everyStep: false);
         var (x, y) = Batch(1000);
         Training.PrintShapes("many-to-one (is the sum positive?)",
             ("x (L, N, H_in)", x), ("y (N)", y), ("scores = Linear(h_n[-1]) (N, classes)", model.call(x)));
