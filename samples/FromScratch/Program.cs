@@ -12,7 +12,7 @@ using Tensor = TorchSharp.torch.Tensor;
 
 // 1. Seed the global generator (--seed S): the weights and the synthetic inputs follow from it.
 var seed = 0L;
-for (var i = 0; i < args.Length; i++)
+for (var i = 0; i < args.Length; i += 2)
 {
     if (args[i] == "--seed" && i + 1 < args.Length && long.TryParse(args[i + 1], NumberStyles.Integer, CultureInfo.InvariantCulture, out var s))
         seed = s;

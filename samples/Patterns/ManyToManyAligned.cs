@@ -26,6 +26,7 @@ public static class ManyToManyAligned
     /// <summary>Seeds, trains for <paramref name="steps"/> batches of 64, prints shapes and per-step accuracy on 1000 held-out sequences.</summary>
     public static PatternResult Run(int seed, int steps = DefaultSteps)
     {
+        using var threads = Training.OneThread();
         torch.manual_seed(seed);
         var model = new RnnClassifier(1, 16, 2, everyStep: true);
         var (x, tags) = Batch(1000);

@@ -72,6 +72,7 @@ public static class ManyToManyUnaligned
     /// <summary>Seeds, trains for <paramref name="steps"/> batches of 64, prints shapes and per-token accuracy on 1000 held-out sequences.</summary>
     public static PatternResult Run(int seed, int steps = DefaultSteps)
     {
+        using var threads = Training.OneThread();
         torch.manual_seed(seed);
         var model = new EncoderDecoder(64);
         var (source, target) = Batch(1000);

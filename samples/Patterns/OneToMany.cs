@@ -63,6 +63,7 @@ public static class OneToMany
     /// <returns>The error, with predicting the mean (0) everywhere as chance.</returns>
     public static PatternResult Run(int seed, int steps = DefaultSteps)
     {
+        using var threads = Training.OneThread();
         torch.manual_seed(seed);
         var model = new Generator(32);
         var (x_0, targets) = Batch(1000);
