@@ -27,8 +27,9 @@ public static class ManyToManyAligned
     public static PatternResult Run(int seed, int steps = DefaultSteps)
     {
         using var threads = Training.OneThread();
+        using var scope = torch.NewDisposeScope(); // frees the data on return, as disposing the model frees its weights
         torch.manual_seed(seed);
-        var model = new RnnClassifier(1, 16, 2, everyStep: true);
+        using var model = new RnnClassifier(1, 16, 2, everyStep: true);
         var (x, tags) = Batch(1000);
         Training.PrintShapes("many-to-many, aligned (did x_t rise?)",
             ("x (L, N, H_in)", x), ("tags (L, N)", tags), ("scores = Linear(output) (L, N, classes)", model.call(x)));

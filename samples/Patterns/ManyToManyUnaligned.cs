@@ -73,8 +73,9 @@ public static class ManyToManyUnaligned
     public static PatternResult Run(int seed, int steps = DefaultSteps)
     {
         using var threads = Training.OneThread();
+        using var scope = torch.NewDisposeScope(); // frees the data on return, as disposing the model frees its weights
         torch.manual_seed(seed);
-        var model = new EncoderDecoder(64);
+        using var model = new EncoderDecoder(64);
         var (source, target) = Batch(1000);
         Training.PrintShapes("many-to-many, unaligned (reverse the tokens)",
             ("source tokens (L, N)", source), ("one-hot x (L, N, V)", OneHot(source, Vocabulary)),

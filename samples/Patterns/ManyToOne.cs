@@ -26,8 +26,9 @@ public static class ManyToOne
     public static PatternResult Run(int seed, int steps = DefaultSteps)
     {
         using var threads = Training.OneThread();
+        using var scope = torch.NewDisposeScope(); // frees the data on return, as disposing the model frees its weights
         torch.manual_seed(seed);
-        var model = new RnnClassifier(1, 16, 2, everyStep: false);
+        using var model = new RnnClassifier(1, 16, 2, everyStep: false);
         var (x, y) = Batch(1000);
         Training.PrintShapes("many-to-one (is the sum positive?)",
             ("x (L, N, H_in)", x), ("y (N)", y), ("scores = Linear(h_n[-1]) (N, classes)", model.call(x)));

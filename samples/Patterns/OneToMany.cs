@@ -64,8 +64,9 @@ public static class OneToMany
     public static PatternResult Run(int seed, int steps = DefaultSteps)
     {
         using var threads = Training.OneThread();
+        using var scope = torch.NewDisposeScope(); // frees the data on return, as disposing the model frees its weights
         torch.manual_seed(seed);
-        var model = new Generator(32);
+        using var model = new Generator(32);
         var (x_0, targets) = Batch(1000);
         Training.PrintShapes("one-to-many (walk round the circle from x_0)",
             ("x_0 (N, H_in)", x_0), ("targets (T, N, 2)", targets), ("y_1 ... y_T (T, N, 2)", model.call(x_0)));

@@ -64,6 +64,21 @@ public class FromScratchTests
     }
 
     [Test]
+    public void Run_WithoutCallerScope_ReturnsOnlyTheResults()
+    {
+        using var rnn = nn.RNN(4, 3, num_layers: 2, bidirectional: true, dtype: float64);
+        using var x = randn(5, 2, 4, dtype: float64);
+        var stats = DisposeScopeManager.Statistics;
+        var live = stats.ThreadTotalLiveCount;
+
+        var (outputs, h_n) = Elman.Run(rnn, x);
+
+        Assert.That(stats.ThreadTotalLiveCount, Is.EqualTo(live + 2), "every temporary of the equations is disposed");
+        outputs.Dispose();
+        h_n.Dispose();
+    }
+
+    [Test]
     public void Output_EveryStep_MatchesLinearInFloat64()
     {
         torch.manual_seed(3);
@@ -111,9 +126,10 @@ public class FromScratchTests
     [NonParallelizable] // it writes to Console.Error
     public void Main_UnknownArgument_ExitsTwo()
     {
-        var (code, _) = SampleRunner.Run("FromScratch", "--steps");
+        var (code, _, error) = SampleRunner.RunCapturingErrors("FromScratch", "--steps");
 
         Assert.That(code, Is.EqualTo(2));
+        Assert.That(error, Does.StartWith("usage: FromScratch [--seed S]"));
     }
 
     private static void AssertMatches(RNN rnn, Tensor input)

@@ -54,6 +54,20 @@ public class PatternsTests
     }
 
     [Test]
+    public void Run_AnyPattern_LeavesNoTensorsAlive()
+    {
+        var stats = TorchSharp.DisposeScopeManager.Statistics;
+        var live = stats.ThreadTotalLiveCount;
+
+        ManyToOne.Run(seed: 0, steps: 3);
+        ManyToManyAligned.Run(seed: 0, steps: 3);
+        OneToMany.Run(seed: 0, steps: 3);
+        ManyToManyUnaligned.Run(seed: 0, steps: 3);
+
+        Assert.That(stats.ThreadTotalLiveCount, Is.EqualTo(live));
+    }
+
+    [Test]
     [NonParallelizable] // it writes to Console.Out
     public void Main_QuickRun_PrintsEveryPatternAndExitsZero()
     {
@@ -72,8 +86,9 @@ public class PatternsTests
     [NonParallelizable] // it writes to Console.Error
     public void Main_BadSteps_ExitsTwo()
     {
-        var (code, _) = SampleRunner.Run("Patterns", "--steps", "0");
+        var (code, _, error) = SampleRunner.RunCapturingErrors("Patterns", "--steps", "0");
 
         Assert.That(code, Is.EqualTo(2));
+        Assert.That(error, Does.StartWith("usage: Patterns [--seed S] [--steps N]"));
     }
 }

@@ -11,17 +11,27 @@ public static class SampleRunner
     /// <returns>Main's exit code and its standard output, with "\n" line ends.</returns>
     public static (object? Code, string Output) Run(string assembly, params string[] args)
     {
+        var (code, output, _) = RunCapturingErrors(assembly, args);
+        return (code, output);
+    }
+
+    /// <summary>As <see cref="Run"/>, also capturing standard error.</summary>
+    public static (object? Code, string Output, string Error) RunCapturingErrors(string assembly, params string[] args)
+    {
         var entry = Assembly.Load(assembly).EntryPoint!;
-        var previous = Console.Out;
-        var captured = new StringWriter { NewLine = "\n" };
-        Console.SetOut(captured);
+        var (previousOut, previousError) = (Console.Out, Console.Error);
+        var output = new StringWriter { NewLine = "\n" };
+        var error = new StringWriter { NewLine = "\n" };
+        Console.SetOut(output);
+        Console.SetError(error);
         try
         {
-            return (entry.Invoke(null, [args]), captured.ToString());
+            return (entry.Invoke(null, [args]), output.ToString(), error.ToString());
         }
         finally
         {
-            Console.SetOut(previous);
+            Console.SetOut(previousOut);
+            Console.SetError(previousError);
         }
     }
 }
