@@ -1,8 +1,7 @@
-using System;
 using System.IO;
-using System.Reflection;
 using System.Text.RegularExpressions;
 using NUnit.Framework;
+using TorchRnn.Tests.Support;
 
 namespace TorchRnn.Tests.Samples;
 
@@ -23,7 +22,7 @@ public class PythonTwinTests
         // TorchSharp exposes no grad_fn name, so TorchRnn prints none; everything else must match to the character.
         var expected = Regex.Replace(python, @",\s*grad_fn=<\w+>\)", ")");
 
-        var (code, printed) = Run(sample, "--seed", seed.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var (code, printed) = SampleRunner.Run(sample, "--seed", seed.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
         Assert.That(code, Is.EqualTo(0));
         Assert.That(printed, Is.EqualTo(expected));
@@ -32,24 +31,8 @@ public class PythonTwinTests
     [Test]
     public void Quickstart_Seed0_PrintsTheTutorialsReprsAndShapes()
     {
-        var (_, printed) = Run("Quickstart", "--seed", "0");
+        var (_, printed) = SampleRunner.Run("Quickstart", "--seed", "0");
         Assert.That(printed, Does.StartWith("RNNCell(3, 2)\nRNN(5, 6, num_layers=2)\n")
             .And.Contain("torch.Size([1, 3, 6])").And.Contain("torch.Size([2, 3, 6])"));
-    }
-
-    internal static (object? Code, string Printed) Run(string sample, params string[] args)
-    {
-        var entry = Assembly.Load(sample).EntryPoint!;
-        var previous = Console.Out;
-        var captured = new StringWriter { NewLine = "\n" };
-        Console.SetOut(captured);
-        try
-        {
-            return (entry.Invoke(null, [args]), captured.ToString());
-        }
-        finally
-        {
-            Console.SetOut(previous);
-        }
     }
 }
