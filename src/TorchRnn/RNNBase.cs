@@ -122,43 +122,49 @@ public abstract class RNNBase<THx, TResult> : RecurrentModule<THx, TResult>
     {
         ArgumentNullException.ThrowIfNull(input);
         var lstm = _mode == RecurrentMode.Lstm;
-        var rank = input.dim();
-        Checks.InputRank(GetName(), rank, saysTensor: !lstm && _mode != RecurrentMode.Gru);
-        var batched = rank == 3;
+        var x = TensorInfo.Of(input);
+        Checks.InputRank(GetName(), x.Rank, saysTensor: !lstm && _mode != RecurrentMode.Gru);
+        var batched = x.Rank == 3;
+        var h = h0 is null ? default : TensorInfo.Of(h0);
+        var c = c0 is null ? default : TensorInfo.Of(c0);
         if (h0 is not null)
         {
-            if (lstm) Checks.StateRanks(batched, h0.dim(), c0!.dim());
-            else Checks.HiddenRank(batched, h0.dim());
+            if (lstm) Checks.StateRanks(batched, h.Rank, c.Rank);
+            else Checks.HiddenRank(batched, h.Rank);
         }
 
-        using var scope = torch.NewDisposeScope();
+        // The checks see the shapes PyTorch sees after unsqueezing unbatched input; nothing is unsqueezed yet.
         var batchDim = batch_first ? 0 : 1;
+        var shape = batched ? x.Shape : x.ShapeUnsqueezed(batchDim);
+        var parameters = ParameterInfo;
+        Checks.Input(x.DType, shape[2], parameters.DType, input_size);
+        var batch = shape[batchDim];
+        var states = num_layers * _directions;
+        if (h0 is not null)
+        {
+            Checks.HiddenSize(batched ? h.Shape : h.ShapeUnsqueezed(1), states, batch, _outputSize, lstm ? "Expected hidden[0] size" : "Expected hidden size");
+            if (lstm) Checks.HiddenSize(batched ? c.Shape : c.ShapeUnsqueezed(1), states, batch, hidden_size, "Expected hidden[1] size");
+            Checks.SameDevice(x, h, "hidden");
+            if (c0 is not null) Checks.SameDevice(x, c, "hidden");
+        }
+        Checks.SameDevice(x, parameters, "parameter");
+        Checks.SequenceLength(shape[1 - batchDim]);
+        if (h0 is not null) Checks.ProductDType(h.DType, parameters.DType, "hx");
+        if (c0 is not null) Checks.ProductDType(c.DType, parameters.DType, "hx");
+
+        // The common case (batched, states given, native kernel) makes no temporaries, so it needs no dispose scope.
+        if (batched && h0 is not null && Native is not null)
+            return NativeRecurrence.ForwardSequence(Native, input, h0, c0);
+
+        using var scope = torch.NewDisposeScope();
         if (!batched)
         {
             input = input.unsqueeze(batchDim);
             h0 = h0?.unsqueeze(1);
             c0 = c0?.unsqueeze(1);
         }
-
-        var weight = Flat[0];
-        Checks.Input(input, weight.dtype, input_size);
-        var shape = input.shape;
-        var batch = shape[batchDim];
-        var states = num_layers * _directions;
-        if (h0 is not null)
-        {
-            Checks.HiddenSize(h0, states, batch, _outputSize, lstm ? "Expected hidden[0] size" : "Expected hidden size");
-            if (lstm) Checks.HiddenSize(c0!, states, batch, hidden_size, "Expected hidden[1] size");
-            Checks.SameDevice(input, h0, "hidden");
-            if (c0 is not null) Checks.SameDevice(input, c0, "hidden");
-        }
-        Checks.SameDevice(input, weight, "parameter");
-        Checks.SequenceLength(shape[1 - batchDim]);
-        if (h0 is not null) Checks.ProductDType(h0, weight.dtype, "hx");
-        if (c0 is not null) Checks.ProductDType(c0, weight.dtype, "hx");
-
-        h0 ??= torch.zeros(states, batch, _outputSize, dtype: input.dtype, device: input.device);
-        if (lstm) c0 ??= torch.zeros(states, batch, hidden_size, dtype: input.dtype, device: input.device);
+        h0 ??= torch.zeros(states, batch, _outputSize, dtype: x.DType, device: input.device);
+        if (lstm) c0 ??= torch.zeros(states, batch, hidden_size, dtype: x.DType, device: input.device);
 
         var (output, h_n, c_n) = Native is null ? RunManaged(input, null, h0, c0) : NativeRecurrence.ForwardSequence(Native, input, h0, c0);
         if (!batched)
@@ -181,26 +187,27 @@ public abstract class RNNBase<THx, TResult> : RecurrentModule<THx, TResult>
         var lstm = _mode == RecurrentMode.Lstm;
         var data = input.data;
         var batchSizes = input.batch_sizes.data<long>().ToArray();
-        var weight = Flat[0];
-        if (data.dtype != weight.dtype)
-            throw new ArgumentException($"input must have the type {TensorFormatter.DTypeName(weight.dtype)}, got type {TensorFormatter.DTypeName(data.dtype)}", nameof(input));
-        var rank = data.dim();
-        if (rank != 2)
-            throw new ArgumentException($"input must have 2 dimensions, got {rank}", nameof(input));
-        Checks.Input(data, weight.dtype, input_size);
+        var x = TensorInfo.Of(data);
+        var parameters = ParameterInfo;
+        Checks.InputDType(x.DType, parameters.DType);
+        if (x.Rank != 2)
+            throw new ArgumentException($"input must have 2 dimensions, got {x.Rank}", nameof(input));
+        Checks.Input(x.DType, x.Shape[1], parameters.DType, input_size);
         var batch = batchSizes.Length == 0 ? 0 : batchSizes[0];
         var states = num_layers * _directions;
+        var h = h0 is null ? default : TensorInfo.Of(h0);
+        var c = c0 is null ? default : TensorInfo.Of(c0);
         if (h0 is not null)
         {
-            Checks.HiddenSize(h0, states, batch, _outputSize, lstm ? "Expected hidden[0] size" : "Expected hidden size");
-            if (lstm) Checks.HiddenSize(c0!, states, batch, hidden_size, "Expected hidden[1] size");
-            Checks.SameDevice(data, h0, "hidden");
-            if (c0 is not null) Checks.SameDevice(data, c0, "hidden");
+            Checks.HiddenSize(h.Shape, states, batch, _outputSize, lstm ? "Expected hidden[0] size" : "Expected hidden size");
+            if (lstm) Checks.HiddenSize(c.Shape, states, batch, hidden_size, "Expected hidden[1] size");
+            Checks.SameDevice(x, h, "hidden");
+            if (c0 is not null) Checks.SameDevice(x, c, "hidden");
         }
-        Checks.SameDevice(data, weight, "parameter");
+        Checks.SameDevice(x, parameters, "parameter");
         Checks.SequenceLength(batchSizes.Length);
-        if (h0 is not null) Checks.ProductDType(h0, weight.dtype, "hx");
-        if (c0 is not null) Checks.ProductDType(c0, weight.dtype, "hx");
+        if (h0 is not null) Checks.ProductDType(h.DType, parameters.DType, "hx");
+        if (c0 is not null) Checks.ProductDType(c.DType, parameters.DType, "hx");
 
         using var scope = torch.NewDisposeScope();
         h0 = h0 is null

@@ -61,51 +61,60 @@ public abstract class RNNCellBase<THx, TResult> : RecurrentModule<THx, TResult>
         ArgumentNullException.ThrowIfNull(input);
         var name = GetName();
         var lstm = _mode == RecurrentMode.Lstm;
-        var rank = input.dim();
-        Checks.CellRank(name, rank, "input");
+        var x = TensorInfo.Of(input);
+        Checks.CellRank(name, x.Rank, "input");
+        var hInfo = h is null ? default : TensorInfo.Of(h);
+        var cInfo = c is null ? default : TensorInfo.Of(c);
         if (h is not null)
         {
             if (lstm)
             {
-                Checks.CellStateRank(name, 0, h.dim());
-                Checks.CellStateRank(name, 1, c!.dim());
+                Checks.CellStateRank(name, 0, hInfo.Rank);
+                Checks.CellStateRank(name, 1, cInfo.Rank);
             }
             else
             {
-                Checks.CellRank(name, h.dim(), "hidden");
+                Checks.CellRank(name, hInfo.Rank, "hidden");
             }
         }
 
+        // The checks see the shapes PyTorch sees after unsqueezing unbatched input; nothing is unsqueezed yet.
+        var batched = x.Rank == 2;
+        var shape = batched ? x.Shape : x.ShapeUnsqueezed(0);
+        var parameters = ParameterInfo;
+        Checks.CellDevice(x, parameters);
+        Checks.CellInput(shape[1], input_size);
+        if (h is not null)
+        {
+            Checks.CellDevice(x, hInfo);
+            Checks.CellHidden(shape[0], batched ? hInfo.Shape : hInfo.ShapeUnsqueezed(0), hidden_size, label: 0, unbatched: !batched);
+            if (c is not null)
+            {
+                Checks.CellDevice(x, cInfo);
+                Checks.CellHidden(shape[0], batched ? cInfo.Shape : cInfo.ShapeUnsqueezed(0), hidden_size, label: 1, unbatched: !batched);
+            }
+        }
+        Checks.ProductDType(x.DType, parameters.DType, nameof(input));
+        if (h is not null) Checks.ProductDType(hInfo.DType, parameters.DType, "hx");
+        if (c is not null) Checks.ProductDType(cInfo.DType, parameters.DType, "hx");
+
+        // The common case (batched, state given, native kernel) makes no temporaries, so it needs no dispose scope.
+        if (batched && h is not null && Native is not null)
+            return NativeRecurrence.ForwardCell(Native, input, h, c);
+
         using var scope = torch.NewDisposeScope();
-        var batched = rank == 2;
         if (!batched)
         {
             input = input.unsqueeze(0);
             h = h?.unsqueeze(0);
             c = c?.unsqueeze(0);
         }
-        var flat = Flat;
-        var w_ih = flat[0];
-        Checks.CellDevice(input, w_ih);
-        Checks.CellInput(input, input_size);
-        if (h is not null)
-        {
-            Checks.CellDevice(input, h);
-            Checks.CellHidden(input, h, hidden_size, label: 0, unbatched: !batched);
-            if (c is not null)
-            {
-                Checks.CellDevice(input, c);
-                Checks.CellHidden(input, c, hidden_size, label: 1, unbatched: !batched);
-            }
-        }
-        Checks.ProductDType(input, w_ih.dtype, nameof(input));
-        if (h is not null) Checks.ProductDType(h, w_ih.dtype, "hx");
-        if (c is not null) Checks.ProductDType(c, w_ih.dtype, "hx");
-        h ??= torch.zeros(input.size(0), hidden_size, dtype: input.dtype, device: input.device);
-        if (lstm) c ??= torch.zeros(input.size(0), hidden_size, dtype: input.dtype, device: input.device);
+        h ??= torch.zeros(shape[0], hidden_size, dtype: x.DType, device: input.device);
+        if (lstm) c ??= torch.zeros(shape[0], hidden_size, dtype: x.DType, device: input.device);
 
+        var flat = Flat;
         var (nextH, nextC) = Native is null
-            ? Recurrence.Step(_mode, F.linear(input, w_ih, bias ? flat[2] : null), h, c, flat[1], bias ? flat[3] : null, w_hr: null)
+            ? Recurrence.Step(_mode, F.linear(input, flat[0], bias ? flat[2] : null), h, c, flat[1], bias ? flat[3] : null, w_hr: null)
             : NativeRecurrence.ForwardCell(Native, input, h, c);
         if (!batched)
         {

@@ -44,6 +44,10 @@ public abstract class RecurrentModule<THx, TResult> : torch.nn.Module<Tensor, TH
     /// <summary>The parameters in PyTorch's order, as forward reads them (kept current across <c>to()</c>).</summary>
     private protected Parameter[] Flat => _flat;
 
+    /// <summary>The parameters' dtype and device (all share them), kept current across <c>to()</c>, so that forward's
+    /// checks need no native query of the weights.</summary>
+    private protected TensorInfo ParameterInfo { get; private set; }
+
     /// <summary>The native module that computes, or null where the managed recurrence does.</summary>
     private protected torch.nn.Module? Native => _native;
 
@@ -78,6 +82,7 @@ public abstract class RecurrentModule<THx, TResult> : torch.nn.Module<Tensor, TH
         base.register_parameter(name, p);
         _names.Add(name);
         _flat = [.. _flat, p];
+        if (_flat.Length == 1) ParameterInfo = TensorInfo.Of(p);
     }
 
     /// <summary>
@@ -177,5 +182,6 @@ public abstract class RecurrentModule<THx, TResult> : torch.nn.Module<Tensor, TH
             _flat[i] = current ?? throw new InvalidOperationException($"Parameter {name} was removed.");
             if (_native is not null) ConditionallyRegisterParameter(name, _flat[i]);
         }
+        if (_flat.Length > 0) ParameterInfo = TensorInfo.Of(_flat[0]);
     }
 }

@@ -81,20 +81,24 @@ internal static class Checks
                 $"For {(batched ? "batched 3-D" : "unbatched 2-D")} input, hx and cx should also be {want}-D but got ({hDim}-D, {cDim}-D) tensors", "hx");
     }
 
-    /// <summary>PyTorch's <c>check_input</c>: dtype of the weights, then the feature size.</summary>
-    public static void Input(Tensor input, ScalarType weightDType, long input_size)
+    /// <summary>PyTorch's <c>check_input</c>: dtype of the weights, then the feature size (the shape's last dim).</summary>
+    public static void Input(ScalarType dtype, long features, ScalarType weightDType, long input_size)
     {
-        if (input.dtype != weightDType)
-            throw new ArgumentException($"input must have the type {TensorFormatter.DTypeName(weightDType)}, got type {TensorFormatter.DTypeName(input.dtype)}", nameof(input));
-        var features = input.size(-1);
+        InputDType(dtype, weightDType);
         if (features != input_size)
-            throw new ArgumentException($"input.size(-1) must be equal to input_size. Expected {input_size}, got {features}", nameof(input));
+            throw new ArgumentException($"input.size(-1) must be equal to input_size. Expected {input_size}, got {features}", "input");
+    }
+
+    /// <summary>The first half of <c>check_input</c>: the input has the weights' dtype.</summary>
+    public static void InputDType(ScalarType dtype, ScalarType weightDType)
+    {
+        if (dtype != weightDType)
+            throw new ArgumentException($"input must have the type {TensorFormatter.DTypeName(weightDType)}, got type {TensorFormatter.DTypeName(dtype)}", "input");
     }
 
     /// <summary>PyTorch's <c>check_hidden_size</c>, with its message prefix (<c>Expected hidden size</c>, <c>Expected hidden[0] size</c>).</summary>
-    public static void HiddenSize(Tensor hx, long d0, long d1, long d2, string message = "Expected hidden size")
+    public static void HiddenSize(long[] shape, long d0, long d1, long d2, string message = "Expected hidden size")
     {
-        var shape = hx.shape;
         if (shape.Length != 3 || shape[0] != d0 || shape[1] != d1 || shape[2] != d2)
             throw new ArgumentException($"{message} {TensorFormatter.PythonTuple([d0, d1, d2])}, got {"[" + string.Join(", ", shape) + "]"}", "hx");
     }
@@ -107,12 +111,11 @@ internal static class Checks
     }
 
     /// <summary>ATen's <c>check_attributes</c>: hidden state, then parameters, on the input's device.</summary>
-    public static void SameDevice(Tensor input, Tensor other, string name)
+    public static void SameDevice(in TensorInfo input, in TensorInfo other, string name)
     {
-        if (input.device_type != other.device_type || input.device_index != other.device_index)
+        if (!input.OnSameDevice(other))
             throw new ArgumentException(
-                $"Input and {name} tensors are not at the same device, found input tensor at " +
-                $"{TensorFormatter.DeviceName(input)} and {name} tensor at {TensorFormatter.DeviceName(other)}",
+                $"Input and {name} tensors are not at the same device, found input tensor at {input.DeviceName} and {name} tensor at {other.DeviceName}",
                 name == "hidden" ? "hx" : "input");
     }
 
@@ -120,11 +123,11 @@ internal static class Checks
     /// A tensor whose dtype differs from the weights' fails in the matrix product; ATen's message for that
     /// (<c>mat1 and mat2 must have the same dtype, but got Double and Float</c>).
     /// </summary>
-    public static void ProductDType(Tensor tensor, ScalarType weightDType, string paramName)
+    public static void ProductDType(ScalarType dtype, ScalarType weightDType, string paramName)
     {
-        if (tensor.dtype != weightDType)
+        if (dtype != weightDType)
             throw new ArgumentException(
-                $"mat1 and mat2 must have the same dtype, but got {NativeDType(tensor.dtype)} and {NativeDType(weightDType)}", paramName);
+                $"mat1 and mat2 must have the same dtype, but got {NativeDType(dtype)} and {NativeDType(weightDType)}", paramName);
     }
 
     // ---- forward of the cells ----
@@ -143,19 +146,16 @@ internal static class Checks
             throw new ArgumentException($"{module}: Expected hx[{index}] to be 1D or 2D, got {dim}D instead", "hx");
     }
 
-    /// <summary>ATen's <c>check_rnn_cell_forward_input</c>.</summary>
-    public static void CellInput(Tensor input, long input_size)
+    /// <summary>ATen's <c>check_rnn_cell_forward_input</c>, on the (batched) input's feature count.</summary>
+    public static void CellInput(long features, long input_size)
     {
-        var features = input.size(1);
         if (features != input_size)
-            throw new ArgumentException($"input has inconsistent input_size: got {features} expected {input_size}", nameof(input));
+            throw new ArgumentException($"input has inconsistent input_size: got {features} expected {input_size}", "input");
     }
 
-    /// <summary>ATen's <c>check_rnn_cell_forward_hidden</c> for <c>hidden{label}</c>, on batched (2-D) input.</summary>
-    public static void CellHidden(Tensor input, Tensor hx, long hidden_size, int label, bool unbatched)
+    /// <summary>ATen's <c>check_rnn_cell_forward_hidden</c> for <c>hidden{label}</c>, on batched (2-D) shapes.</summary>
+    public static void CellHidden(long batch, long[] hxShape, long hidden_size, int label, bool unbatched)
     {
-        var batch = input.size(0);
-        var hxShape = hx.shape;
         if (hxShape[0] != batch)
             throw new ArgumentException($"Input batch size {batch} doesn't match hidden{label} batch size {hxShape[0]}", "hx");
         if (hxShape.Length < 2)
@@ -168,12 +168,11 @@ internal static class Checks
     }
 
     /// <summary>Cells have no device check in ATen; its generic message for tensors on two devices.</summary>
-    public static void CellDevice(Tensor a, Tensor b)
+    public static void CellDevice(in TensorInfo a, in TensorInfo b)
     {
-        if (a.device_type != b.device_type || a.device_index != b.device_index)
+        if (!a.OnSameDevice(b))
             throw new ArgumentException(
-                "Expected all tensors to be on the same device, but found at least two devices, " +
-                $"{TensorFormatter.DeviceName(b)} and {TensorFormatter.DeviceName(a)}!");
+                $"Expected all tensors to be on the same device, but found at least two devices, {b.DeviceName} and {a.DeviceName}!");
     }
 
     /// <summary>ATen's C++ name of a dtype, as native messages print it: <c>Float</c>, <c>Double</c>.</summary>
