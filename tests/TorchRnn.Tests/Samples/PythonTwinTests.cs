@@ -7,7 +7,7 @@ namespace TorchRnn.Tests.Samples;
 
 /// <summary>
 /// Each sample with a Python twin prints what the twin printed under PyTorch (tests/fixtures/{Sample}-seed{S}.txt,
-/// written by generate.py), character for character.
+/// written by generate.py), character for character; FromPyTorch predicts what train.py's PyTorch model predicted.
 /// </summary>
 [NonParallelizable] // it writes to Console.Out
 public class PythonTwinTests
@@ -34,5 +34,19 @@ public class PythonTwinTests
         var (_, printed) = SampleRunner.Run("Quickstart", "--seed", "0");
         Assert.That(printed, Does.StartWith("RNNCell(3, 2)\nRNN(5, 6, num_layers=2)\n")
             .And.Contain("torch.Size([1, 3, 6])").And.Contain("torch.Size([2, 3, 6])"));
+    }
+
+    [Test]
+    public void FromPyTorch_WeightsTrainedByTrainPy_PredictsWhatPyTorchPredictedAndSavesThemBack()
+    {
+        var saved = Path.Combine(TestContext.CurrentContext.WorkDirectory, "FromPyTorch-sine_gru.pt");
+        File.Delete(saved);
+
+        var (code, printed) = SampleRunner.Run("FromPyTorch", "--save", saved);
+
+        Assert.That(code, Is.EqualTo(0), printed);
+        Assert.That(printed, Does.Contain("C# agrees with PyTorch: largest difference")
+            .And.Contain("reloaded in C#, identical predictions"));
+        Assert.That(File.Exists(saved), Is.True, "the checkpoint saved for PyTorch");
     }
 }

@@ -1,0 +1,278 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using NUnit.Framework;
+using TorchRnn.Serialization;
+using TorchRnn.Tests.Support;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TorchRnn.Tests.Serialization;
+
+/// <summary>
+/// Checkpoints written by real PyTorch (tests/fixtures/generate_checkpoints.py) load into the same models written
+/// with TorchRnn and TorchSharp and give PyTorch's outputs; loading is all or nothing; C# saves load back.
+/// </summary>
+public class CheckpointTests
+{
+    private static readonly string[] Extensions = [".pt", ".safetensors"];
+
+    private static IEnumerable<TestCaseData> PyTorchFiles()
+        => from c in CheckpointCase.PyTorch()
+           from ext in Extensions
+           from d in Devices.Names()
+           select new TestCaseData(c.Name, ext, d).SetArgDisplayNames(c.Name, ext, d);
+
+    private static string PyTorchFile(string name, string ext) => Path.Combine(CheckpointCase.FixtureDirectory, name + ext);
+
+    [TestCaseSource(nameof(PyTorchFiles))]
+    public void Load_PyTorchCheckpoint_ReproducesPyTorchsOutputs(string name, string ext, string deviceName)
+    {
+        var device = torch.device(deviceName);
+        var c = CheckpointCase.PyTorch(name);
+        using var model = CheckpointCase.Build(name, device);
+        Assert.That(model.state_dict().Keys, Is.EqualTo(c.Keys), "state_dict keys are PyTorch's");
+
+        var (missing, unexpected) = Checkpoint.load(model, PyTorchFile(name, ext));
+
+        Assert.That(missing, Is.Empty);
+        Assert.That(unexpected, Is.Empty);
+        Assert.That(model.parameters().All(p => p.device_type == device.type), Is.True, "parameters stay on their device");
+        c.AssertOutputs(model, ScalarType.Float32, device, 1e-5);
+    }
+
+    [TestCase(".pt")]
+    [TestCase(".safetensors")]
+    public void Load_Float32CheckpointIntoFloat64Module_ConvertsAsLoadStateDictDoes(string ext)
+    {
+        var c = CheckpointCase.PyTorch("gru_bidirectional");
+        using var model = CheckpointCase.Build(c.Name, dtype: ScalarType.Float64);
+
+        Checkpoint.load(model, PyTorchFile(c.Name, ext));
+
+        Assert.That(model.parameters().Select(p => p.dtype), Is.All.EqualTo(ScalarType.Float64));
+        // The float32 weights widen exactly, so float64 arithmetic lands within float32's rounding of PyTorch's.
+        c.AssertOutputs(model, ScalarType.Float64, torch.CPU, 1e-5);
+    }
+
+    [Test]
+    public void Load_NativeKernelModule_KeepsTheParametersTheKernelComputesWith()
+    {
+        using var model = CheckpointCase.Build("rnn_relu");
+        var before = model.parameters().ToList();
+
+        Checkpoint.load(model, PyTorchFile("rnn_relu", ".pt"));
+
+        var after = model.parameters().ToList();
+        Assert.That(after, Has.Count.EqualTo(before.Count));
+        for (var i = 0; i < after.Count; i++) Assert.That(after[i], Is.SameAs(before[i]), "same Parameter objects");
+        CheckpointCase.PyTorch("rnn_relu").AssertOutputs(model, ScalarType.Float32, torch.CPU, 1e-5);
+    }
+
+    [TestCase(".pt")]
+    [TestCase(".safetensors")]
+    public void Load_WrongInputSize_ThrowsNamingEveryShapeAndChangesNothing(string ext)
+    {
+        torch.manual_seed(5);
+        using var model = new SequenceModel(nn.GRU(3, 5, num_layers: 2, bidirectional: true), torch.nn.Linear(10, 3));
+        var snapshot = Snapshot(model);
+
+        var e = Assert.Throws<CheckpointMismatchException>(() => Checkpoint.load(model, PyTorchFile("gru_bidirectional", ext)))!;
+
+        Assert.That(e.ShapeMismatches, Is.EqualTo(new[]
+        {
+            "rnn.weight_ih_l0: checkpoint (15, 4) vs model (15, 3)",
+            "rnn.weight_ih_l0_reverse: checkpoint (15, 4) vs model (15, 3)",
+        }));
+        Assert.That(e.MissingKeys, Is.Empty);
+        Assert.That(e.UnexpectedKeys, Is.Empty);
+        Assert.That(e.Message, Does.Contain("rnn.weight_ih_l0: checkpoint (15, 4) vs model (15, 3)")
+            .And.Contain("rnn.weight_ih_l0_reverse: checkpoint (15, 4) vs model (15, 3)")
+            .And.Contain("nothing was loaded"));
+        AssertUnchanged(model, snapshot);
+    }
+
+    [Test]
+    public void Load_OtherArchitecture_ThrowsNamingMissingUnexpectedAndShapesAndChangesNothing()
+    {
+        // An LSTM with projections and its head, given the bidirectional GRU's checkpoint.
+        torch.manual_seed(6);
+        using var model = CheckpointCase.Build("lstm_proj_batch_first");
+        var snapshot = Snapshot(model);
+
+        var e = Assert.Throws<CheckpointMismatchException>(() => Checkpoint.load(model, PyTorchFile("gru_bidirectional", ".pt")))!;
+
+        Assert.That(e.MissingKeys, Is.EqualTo(new[] { "rnn.weight_hr_l0" }));
+        Assert.That(e.UnexpectedKeys, Does.Contain("rnn.weight_ih_l0_reverse").And.Contain("rnn.bias_hh_l1").And.Count.EqualTo(12));
+        Assert.That(e.ShapeMismatches, Is.EqualTo(new[]
+        {
+            "rnn.weight_ih_l0: checkpoint (15, 4) vs model (24, 4)",
+            "rnn.weight_hh_l0: checkpoint (15, 5) vs model (24, 3)",
+            "rnn.bias_ih_l0: checkpoint (15,) vs model (24,)",
+            "rnn.bias_hh_l0: checkpoint (15,) vs model (24,)",
+            "head.weight: checkpoint (3, 10) vs model (2, 3)",
+            "head.bias: checkpoint (3,) vs model (2,)",
+        }));
+        Assert.That(e.Message, Does.Contain("missing keys (in the model, not in the checkpoint): rnn.weight_hr_l0")
+            .And.Contain("rnn.weight_ih_l1_reverse").And.Contain("head.bias: checkpoint (3,) vs model (2,)"));
+        Assert.That(e, Is.InstanceOf<ArgumentException>());
+        AssertUnchanged(model, snapshot);
+    }
+
+    [Test]
+    public void Load_NotStrict_LoadsWhatFitsAndReportsTheRest()
+    {
+        var path = TempFile(".safetensors");
+        using var donor = CheckpointCase.Build("rnn_relu");
+        Checkpoint.load(donor, PyTorchFile("rnn_relu", ".safetensors"));
+        // A partial checkpoint: the recurrent layer only, plus a key this model lacks.
+        using (var scope = torch.NewDisposeScope())
+        {
+            var partial = donor.state_dict().Where(kv => kv.Key.StartsWith("rnn.", StringComparison.Ordinal))
+                .ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
+            partial["extra.weight"] = torch.ones(2, 2);
+            using var stream = File.Create(path);
+            TorchSharp.PyBridge.Safetensors.SaveStateDict(stream, partial);
+        }
+        torch.manual_seed(7);
+        using var model = CheckpointCase.Build("rnn_relu");
+        var snapshot = Snapshot(model);
+
+        var strict = Assert.Throws<CheckpointMismatchException>(() => Checkpoint.load(model, path))!;
+        Assert.That(strict.MissingKeys, Is.EqualTo(new[] { "head.weight", "head.bias" }));
+        Assert.That(strict.UnexpectedKeys, Is.EqualTo(new[] { "extra.weight" }));
+        AssertUnchanged(model, snapshot);
+
+        var (missing, unexpected) = Checkpoint.load(model, path, strict: false);
+
+        Assert.That(missing, Is.EqualTo(new[] { "head.weight", "head.bias" }));
+        Assert.That(unexpected, Is.EqualTo(new[] { "extra.weight" }));
+        var loaded = model.state_dict();
+        var donorState = donor.state_dict();
+        foreach (var key in donorState.Keys.Where(k => k.StartsWith("rnn.", StringComparison.Ordinal)))
+            AssertIdentical(loaded[key], donorState[key], key);
+        AssertIdentical(loaded["head.weight"], snapshot["head.weight"], "head left as it was");
+    }
+
+    [Test]
+    public void Load_NotStrictShapeMismatch_StillThrowsAsPyTorchDoes()
+    {
+        using var model = new SequenceModel(nn.RNN(3, 5, nonlinearity: "relu"), torch.nn.Linear(5, 1));
+        var snapshot = Snapshot(model);
+
+        var e = Assert.Throws<CheckpointMismatchException>(() => Checkpoint.load(model, PyTorchFile("rnn_relu", ".pt"), strict: false))!;
+
+        Assert.That(e.ShapeMismatches, Is.EqualTo(new[] { "rnn.weight_ih_l0: checkpoint (5, 4) vs model (5, 3)" }));
+        AssertUnchanged(model, snapshot);
+    }
+
+    [TestCase(".pt")]
+    [TestCase(".safetensors")]
+    public void Load_NotACheckpoint_ThrowsInvalidDataAndChangesNothing(string ext)
+    {
+        var path = TempFile(ext);
+        File.WriteAllBytes(path, Enumerable.Range(0, 64).Select(i => (byte)i).ToArray());
+        using var model = CheckpointCase.Build("rnn_relu");
+        var snapshot = Snapshot(model);
+
+        var e = Assert.Throws<InvalidDataException>(() => Checkpoint.load(model, path))!;
+
+        Assert.That(e.Message, Does.Contain(path));
+        AssertUnchanged(model, snapshot);
+    }
+
+    [Test]
+    public void Load_UnknownExtension_ThrowsArgumentException()
+    {
+        using var model = CheckpointCase.Build("rnn_relu");
+        var e = Assert.Throws<ArgumentException>(() => Checkpoint.load(model, "weights.onnx"))!;
+        Assert.That(e.Message, Does.Contain(".onnx").And.Contain(".safetensors"));
+        Assert.Throws<ArgumentException>(() => Checkpoint.save(model, "weights.ckpt"));
+    }
+
+    [Test]
+    public void Load_NoSuchFile_ThrowsFileNotFound()
+    {
+        using var model = CheckpointCase.Build("rnn_relu");
+        Assert.Throws<FileNotFoundException>(() => Checkpoint.load(model, Path.Combine(TempDirectory(), "absent.pt")));
+    }
+
+    [TestCase("gru_bidirectional", ".pt")]
+    [TestCase("gru_bidirectional", ".safetensors")]
+    [TestCase("lstm_proj_batch_first", ".pt")]
+    [TestCase("lstm_proj_batch_first", ".safetensors")]
+    [TestCase("rnn_relu", ".bin")]
+    public void SaveThenLoad_FreshModel_IdenticalWeightsAndOutputs(string name, string ext)
+    {
+        var path = TempFile(ext);
+        torch.manual_seed(11);
+        using var saved = CheckpointCase.Build(name);
+        torch.manual_seed(12);
+        using var loaded = CheckpointCase.Build(name);
+
+        Checkpoint.save(saved, path);
+        Checkpoint.load(loaded, path);
+
+        var expected = saved.state_dict();
+        foreach (var (key, value) in loaded.state_dict())
+            AssertIdentical(value, expected[key], key);
+        using var scope = torch.NewDisposeScope();
+        var x = CheckpointCase.PyTorch(name).Input.ToTensor(ScalarType.Float32, torch.CPU);
+        AssertIdentical(loaded.call(x).Y, saved.call(x).Y, "outputs");
+    }
+
+    [Test]
+    public void Save_OverLongerFile_ReplacesIt()
+    {
+        var path = TempFile(".safetensors");
+        File.WriteAllBytes(path, new byte[1 << 16]);
+        using var model = CheckpointCase.Build("rnn_relu");
+
+        Checkpoint.save(model, path);
+
+        Assert.That(new FileInfo(path).Length, Is.LessThan(1 << 12));
+        Assert.DoesNotThrow(() => Checkpoint.load(model, path));
+    }
+
+    [Test]
+    public void Save_Float64Module_KeepsItsDtype()
+    {
+        var path = TempFile(".safetensors");
+        using var model = CheckpointCase.Build("rnn_relu", dtype: ScalarType.Float64);
+        Checkpoint.save(model, path);
+
+        using var state = torch.NewDisposeScope();
+        var read = TorchSharp.PyBridge.Safetensors.LoadStateDict(path);
+        Assert.That(read.Values.Select(t => t.dtype), Is.All.EqualTo(ScalarType.Float64));
+    }
+
+    internal static Dictionary<string, Tensor> Snapshot(torch.nn.Module module)
+        => module.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
+
+    internal static void AssertUnchanged(torch.nn.Module module, Dictionary<string, Tensor> snapshot)
+    {
+        var state = module.state_dict();
+        Assert.That(state.Keys, Is.EqualTo(snapshot.Keys));
+        foreach (var (key, value) in state) AssertIdentical(value, snapshot[key], key);
+    }
+
+    /// <summary>Bit for bit: the same shape, dtype and bytes, not merely close values.</summary>
+    internal static void AssertIdentical(Tensor actual, Tensor expected, string what)
+    {
+        Assert.That(actual.shape, Is.EqualTo(expected.shape), $"{what}: shape");
+        Assert.That(actual.dtype, Is.EqualTo(expected.dtype), $"{what}: dtype");
+        using var scope = torch.NewDisposeScope();
+        Assert.That(actual.detach().cpu().contiguous().bytes.ToArray(), Is.EqualTo(expected.detach().cpu().contiguous().bytes.ToArray()), $"{what}: bytes");
+    }
+
+    private static string TempDirectory()
+    {
+        var dir = Path.Combine(TestContext.CurrentContext.WorkDirectory, "checkpoint-tests");
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
+
+    private static string TempFile(string ext)
+        => Path.Combine(TempDirectory(), TestContext.CurrentContext.Test.ID + ext);
+}
