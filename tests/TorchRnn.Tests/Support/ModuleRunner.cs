@@ -41,6 +41,14 @@ public static class ModuleRunner
                 default: throw new System.ArgumentException(module.GetType().Name);
             }
         }
+        return Forward(module, input, hx);
+    }
+
+    /// <summary>A forward pass of any TorchRnn module: (output, h_n, c_n) of a sequence module, (h', -, c') of a cell.</summary>
+    public static (Tensor Output, Tensor? HN, Tensor? CN) Forward(torch.nn.Module module, Tensor input, IReadOnlyList<Tensor> hx)
+    {
+        Tensor? h = hx.Count > 0 ? hx[0] : null;
+        (Tensor, Tensor)? hc = hx.Count > 1 ? (hx[0], hx[1]) : null;
         switch (module)
         {
             case RNN rnn: { var (o, hn) = rnn.call(input, h); return (o, hn, null); }
