@@ -106,19 +106,9 @@ public static class GradientFlow
         // The biases' gradients sum ∂L/∂h_t over every step (times tanh' ≈ 1), so they carry the explosion in full.
         (w * last).sum().backward();
         var before = torch.nn.utils.clip_grad_norm_(cell.parameters(), maxNorm);
-        return (before, TotalNorm(cell.parameters()));
-    }
-
-    /// <summary>The 2-norm of all the parameters' gradients taken together, as <c>clip_grad_norm_</c> measures it.</summary>
-    public static double TotalNorm(IEnumerable<Parameter> parameters)
-    {
-        using var scope = torch.NewDisposeScope();
-        var sum = 0.0;
-        foreach (var p in parameters)
-        {
-            if (p.grad is { } g) sum += Math.Pow(g.norm().item<float>(), 2);
-        }
-        return Math.Sqrt(sum);
+        // With max_norm = ∞ clip_grad_norm_ only measures: it returns the total norm and scales by min(1, ∞) = 1.
+        var after = torch.nn.utils.clip_grad_norm_(cell.parameters(), double.PositiveInfinity);
+        return (before, after);
     }
 
     private static torch.nn.Module Create(FlowCase flowCase, int inputSize, int hiddenSize)
