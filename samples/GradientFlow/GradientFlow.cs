@@ -61,12 +61,7 @@ public static class GradientFlow
     {
         if (steps < 2) throw new ArgumentOutOfRangeException(nameof(steps), steps, "at least 2 steps");
         using var scope = torch.NewDisposeScope();
-        torch.manual_seed(seed);
-        var cell = Create(flowCase, inputSize, hiddenSize);
-        var inputs = torch.randn(steps, 1, inputSize) * flowCase.InputScale;
-        var w = torch.randn(1, hiddenSize);
-        w /= w.norm();
-
+        var (cell, inputs, w) = Setup(flowCase, steps, seed, inputSize, hiddenSize);
         var (states, last) = Run(cell, inputs);
         var loss = (w * last).sum();
         var grads = torch.autograd.grad([loss], states);
@@ -97,11 +92,7 @@ public static class GradientFlow
         int inputSize = 8, int hiddenSize = 32)
     {
         using var scope = torch.NewDisposeScope();
-        torch.manual_seed(seed);
-        var cell = Create(flowCase, inputSize, hiddenSize);
-        var inputs = torch.randn(steps, 1, inputSize) * flowCase.InputScale;
-        var w = torch.randn(1, hiddenSize);
-        w /= w.norm();
+        var (cell, inputs, w) = Setup(flowCase, steps, seed, inputSize, hiddenSize);
         var (_, last) = Run(cell, inputs);
         // The biases' gradients sum ∂L/∂h_t over every step (times tanh' ≈ 1), so they carry the explosion in full.
         (w * last).sum().backward();
@@ -109,6 +100,16 @@ public static class GradientFlow
         // With max_norm = ∞ clip_grad_norm_ only measures: it returns the total norm and scales by min(1, ∞) = 1.
         var after = torch.nn.utils.clip_grad_norm_(cell.parameters(), double.PositiveInfinity);
         return (before, after);
+    }
+
+    /// <summary>The seeded cell, its inputs (T, 1, H_in) and the loss's unit vector w.</summary>
+    private static (torch.nn.Module Cell, Tensor Inputs, Tensor W) Setup(FlowCase flowCase, int steps, long seed, int inputSize, int hiddenSize)
+    {
+        torch.manual_seed(seed);
+        var cell = Create(flowCase, inputSize, hiddenSize);
+        var inputs = torch.randn(steps, 1, inputSize) * flowCase.InputScale;
+        var w = torch.randn(1, hiddenSize);
+        return (cell, inputs, w / w.norm());
     }
 
     private static torch.nn.Module Create(FlowCase flowCase, int inputSize, int hiddenSize)

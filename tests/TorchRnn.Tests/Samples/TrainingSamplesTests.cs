@@ -104,6 +104,21 @@ public class TrainingSamplesTests
             Is.EqualTo(new[] { "rnn", "lstm", "gru" }));
     }
 
+    [Test]
+    public void Readme_TrainingLoop_IsTheSamplesCode()
+    {
+        var root = Path.GetFullPath(Path.Combine(TestContext.CurrentContext.TestDirectory, "../../../../.."));
+        var readme = File.ReadAllText(Path.Combine(root, "README.md"));
+        var section = readme[readme.IndexOf("## Training", System.StringComparison.Ordinal)..];
+        var start = section.IndexOf("```csharp\n", System.StringComparison.Ordinal) + "```csharp\n".Length;
+        var snippet = section[start..section.IndexOf("```\n", start, System.StringComparison.Ordinal)];
+        var source = File.ReadAllText(Path.Combine(root, "samples/TrainSequence/Training.cs"));
+
+        var lines = snippet.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).ToArray();
+        var code = string.Join('\n', source.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0));
+        Assert.That(code, Does.Contain(string.Join('\n', lines)));
+    }
+
     private static string TempDir()
     {
         var dir = Path.Combine(Path.GetTempPath(), "torchrnn-" + System.Guid.NewGuid().ToString("N"));
