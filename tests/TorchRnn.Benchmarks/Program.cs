@@ -1,0 +1,65 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using BenchmarkDotNet.Running;
+
+namespace TorchRnn.Benchmarks;
+
+/// <summary>
+/// <c>dotnet run -c Release --project tests/TorchRnn.Benchmarks -- [BenchmarkDotNet options] [--sizes ...] [--threads ...]</c>
+/// runs the benchmarks through BenchmarkDotNet's command line (always in this process, see <see cref="InProcessArgs"/>);
+/// <c>-- --report [--job short] [--sizes ...] [--modules ...] [--threads ...] [--out DIR] [--no-python]</c> runs them
+/// together with PyTorch and writes one markdown table (<see cref="ReportDriver"/>).
+/// </summary>
+public static class Program
+{
+    public static readonly Type[] BenchmarkTypes =
+        [typeof(RnnBenchmarks), typeof(LstmBenchmarks), typeof(GruBenchmarks), typeof(LstmProjBenchmarks), typeof(MatMulBenchmarks)];
+
+    public static int Main(string[] args)
+    {
+        try
+        {
+            if (args.Contains("--report")) return ReportDriver.Run(args.Where(a => a != "--report").ToArray());
+            var rest = TakeSelection(args);
+            var summaries = BenchmarkSwitcher.FromTypes(BenchmarkTypes).Run(InProcessArgs(rest));
+            return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;
+        }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine(e.Message);
+            return 2;
+        }
+    }
+
+    /// <summary>Applies <c>--sizes</c> and <c>--threads</c> to <see cref="Selection"/> and returns the other arguments.</summary>
+    public static List<string> TakeSelection(IReadOnlyList<string> args)
+    {
+        var rest = new List<string>();
+        for (var i = 0; i < args.Count; i++)
+        {
+            switch (args[i])
+            {
+                case "--sizes": Selection.Sizes = Selection.ParseSizes(Value(args, ref i)); break;
+                case "--threads": Selection.Threads = Selection.ParseThreads(Value(args, ref i)); break;
+                default: rest.Add(args[i]); break;
+            }
+        }
+        return rest;
+    }
+
+    public static string Value(IReadOnlyList<string> args, ref int i) =>
+        ++i < args.Count ? args[i] : throw new ArgumentException($"{args[i - 1]} needs a value.");
+
+    /// <summary>
+    /// BenchmarkDotNet's arguments with <c>--inProcess</c> added: its default out-of-process toolchain builds a project
+    /// of its own, which would miss the build's Linux loader fix (libLibTorchSharp.so then fails to load on GCC 12
+    /// systems); and <c>--filter *</c> when no filter is given, instead of an interactive prompt.
+    /// </summary>
+    private static string[] InProcessArgs(List<string> args)
+    {
+        if (!args.Contains("--inProcess") && !args.Contains("-i")) args.Add("--inProcess");
+        if (!args.Contains("--filter") && !args.Contains("-f") && !args.Contains("--list")) args.AddRange(["--filter", "*"]);
+        return args.ToArray();
+    }
+}
