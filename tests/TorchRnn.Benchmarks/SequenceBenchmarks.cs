@@ -166,7 +166,7 @@ public class GruBenchmarks : SequenceBenchmarks
 /// arithmetic (its recurrent product is H wide, not H / 2, and it has no projection: 4H² against 5H²/2 per row), so
 /// the ratio bounds the managed recurrence's overhead from below; the weights they share in shape are copied.
 /// </summary>
-public class LstmProjBenchmarks : SequenceBenchmarks
+public class LstmProjBenchmarks : LstmBenchmarks
 {
     public override string Module => Modules.LstmProj;
 
@@ -174,8 +174,4 @@ public class LstmProjBenchmarks : SequenceBenchmarks
 
     protected override (torch.nn.Module, torch.nn.Module) Create(BenchSize s) =>
         (nn.LSTM(s.InputSize, s.HiddenSize, s.Layers, proj_size: s.ProjSize), torch.nn.LSTM(s.InputSize, s.HiddenSize, s.Layers));
-
-    protected override Tensor TorchRnnOutput(torch.nn.Module module, Tensor x) => ((LSTM)module).call(x).output;
-
-    protected override Tensor TorchSharpOutput(torch.nn.Module module, Tensor x) => ((TorchModules.LSTM)module).call(x).Item1;
 }
