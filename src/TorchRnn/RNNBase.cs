@@ -275,11 +275,12 @@ public abstract class RNNBase<THx, TResult> : RecurrentModule<THx, TResult>
     {
         var (w_ih, w_hh, b_ih, b_hh, w_hr) = Weights(index);
 
-        // As ATen does on the CPU: project every time step's input in one product, then recur.
-        var projections = F.linear(inputs, w_ih, b_ih);
-        var length = projections.shape[0];
+        // As ATen does on the CPU: project every time step's input in one product, then recur. unbind, not an index
+        // per step: each index's backward would write a zero tensor of the whole sequence's size.
+        var projections = F.linear(inputs, w_ih, b_ih).unbind(0);
+        var length = projections.Length;
         var steps = new Tensor[length];
-        for (long i = 0; i < length; i++)
+        for (var i = 0; i < length; i++)
         {
             var t = reverse ? length - 1 - i : i;
             (h, c) = Recurrence.Step(_mode, projections[t], h, c, w_hh, b_hh, w_hr);
@@ -299,7 +300,9 @@ public abstract class RNNBase<THx, TResult> : RecurrentModule<THx, TResult>
         out Tensor lastH, out Tensor? lastC)
     {
         var (w_ih, w_hh, b_ih, b_hh, w_hr) = Weights(index);
-        var projections = F.linear(data, w_ih, b_ih);
+        // One piece per step (split, not narrow per step: each narrow's backward would write a zero tensor of the
+        // whole data's size).
+        var projections = F.linear(data, w_ih, b_ih).split(batchSizes, 0);
         var steps = batchSizes.Length;
         var outputs = new Tensor[steps];
         if (!reverse)
@@ -308,7 +311,7 @@ public abstract class RNNBase<THx, TResult> : RecurrentModule<THx, TResult>
             Tensor? c = c0;
             var finishedH = new List<Tensor>();
             var finishedC = new List<Tensor>();
-            long offset = 0, running = batchSizes[0];
+            var running = batchSizes[0];
             for (var t = 0; t < steps; t++)
             {
                 var size = batchSizes[t];
@@ -323,8 +326,7 @@ public abstract class RNNBase<THx, TResult> : RecurrentModule<THx, TResult>
                     }
                     running = size;
                 }
-                (h, c) = Recurrence.Step(_mode, projections.narrow(0, offset, size), h, c, w_hh, b_hh, w_hr);
-                offset += size;
+                (h, c) = Recurrence.Step(_mode, projections[t], h, c, w_hh, b_hh, w_hr);
                 outputs[t] = h;
             }
             finishedH.Add(h);
@@ -339,7 +341,7 @@ public abstract class RNNBase<THx, TResult> : RecurrentModule<THx, TResult>
         }
         else
         {
-            long offset = projections.shape[0], running = batchSizes[steps - 1];
+            var running = batchSizes[steps - 1];
             Tensor h = h0.narrow(0, 0, running);
             Tensor? c = c0?.narrow(0, 0, running);
             for (var t = steps - 1; t >= 0; t--)
@@ -351,8 +353,7 @@ public abstract class RNNBase<THx, TResult> : RecurrentModule<THx, TResult>
                     if (c is not null) c = torch.cat([c, c0!.narrow(0, running, size - running)], 0);
                     running = size;
                 }
-                offset -= size;
-                (h, c) = Recurrence.Step(_mode, projections.narrow(0, offset, size), h, c, w_hh, b_hh, w_hr);
+                (h, c) = Recurrence.Step(_mode, projections[t], h, c, w_hh, b_hh, w_hr);
                 outputs[t] = h;
             }
             lastH = h;
