@@ -135,26 +135,41 @@ public abstract class RNNBase<THx, TResult> : RecurrentModule<THx, TResult>
 
         // The checks see the shapes PyTorch sees after unsqueezing unbatched input; nothing is unsqueezed yet.
         var batchDim = batch_first ? 0 : 1;
-        var shape = batched ? x.Shape : x.ShapeUnsqueezed(batchDim);
+        var inserted = batched ? -1 : batchDim;
+        var stateInserted = batched ? -1 : 1;
         var parameters = ParameterInfo;
-        Checks.Input(x.DType, shape[2], parameters.DType, input_size);
-        var batch = shape[batchDim];
+        Checks.Input(x.DType, x.Size(2, inserted), parameters.DType, input_size);
+        var batch = x.Size(batchDim, inserted);
         var states = num_layers * _directions;
         if (h0 is not null)
         {
-            Checks.HiddenSize(batched ? h.Shape : h.ShapeUnsqueezed(1), states, batch, _outputSize, lstm ? "Expected hidden[0] size" : "Expected hidden size");
-            if (lstm) Checks.HiddenSize(batched ? c.Shape : c.ShapeUnsqueezed(1), states, batch, hidden_size, "Expected hidden[1] size");
+            Checks.HiddenSize(h, stateInserted, states, batch, _outputSize, lstm ? "Expected hidden[0] size" : "Expected hidden size");
+            if (lstm) Checks.HiddenSize(c, stateInserted, states, batch, hidden_size, "Expected hidden[1] size");
             Checks.SameDevice(x, h, "hidden");
             if (c0 is not null) Checks.SameDevice(x, c, "hidden");
         }
         Checks.SameDevice(x, parameters, "parameter");
-        Checks.SequenceLength(shape[1 - batchDim]);
+        Checks.SequenceLength(x.Size(1 - batchDim, inserted));
         if (h0 is not null) Checks.ProductDType(h.DType, parameters.DType, "hx");
         if (c0 is not null) Checks.ProductDType(c.DType, parameters.DType, "hx");
 
-        // The common case (batched, states given, native kernel) makes no temporaries, so it needs no dispose scope.
-        if (batched && h0 is not null && Native is not null)
-            return NativeRecurrence.ForwardSequence(Native, input, h0, c0);
+        // Batched input on the native kernel, the common case, needs no dispose scope: its only temporaries are the
+        // default states, disposed here.
+        if (batched && Native is not null)
+        {
+            Tensor? zeroH = null, zeroC = null;
+            try
+            {
+                h0 ??= zeroH = torch.zeros(states, batch, _outputSize, x.DType, ParameterDevice);
+                if (lstm) c0 ??= zeroC = torch.zeros(states, batch, hidden_size, x.DType, ParameterDevice);
+                return NativeRecurrence.ForwardSequence(Native, input, h0, c0);
+            }
+            finally
+            {
+                zeroH?.Dispose();
+                zeroC?.Dispose();
+            }
+        }
 
         using var scope = torch.NewDisposeScope();
         if (!batched)
@@ -163,8 +178,8 @@ public abstract class RNNBase<THx, TResult> : RecurrentModule<THx, TResult>
             h0 = h0?.unsqueeze(1);
             c0 = c0?.unsqueeze(1);
         }
-        h0 ??= torch.zeros(states, batch, _outputSize, dtype: x.DType, device: input.device);
-        if (lstm) c0 ??= torch.zeros(states, batch, hidden_size, dtype: x.DType, device: input.device);
+        h0 ??= torch.zeros(states, batch, _outputSize, x.DType, ParameterDevice);
+        if (lstm) c0 ??= torch.zeros(states, batch, hidden_size, x.DType, ParameterDevice);
 
         var (output, h_n, c_n) = Native is null ? RunManaged(input, null, h0, c0) : NativeRecurrence.ForwardSequence(Native, input, h0, c0);
         if (!batched)
@@ -192,15 +207,15 @@ public abstract class RNNBase<THx, TResult> : RecurrentModule<THx, TResult>
         Checks.InputDType(x.DType, parameters.DType);
         if (x.Rank != 2)
             throw new ArgumentException($"input must have 2 dimensions, got {x.Rank}", nameof(input));
-        Checks.Input(x.DType, x.Shape[1], parameters.DType, input_size);
+        Checks.Input(x.DType, x.Size(1), parameters.DType, input_size);
         var batch = batchSizes.Length == 0 ? 0 : batchSizes[0];
         var states = num_layers * _directions;
         var h = h0 is null ? default : TensorInfo.Of(h0);
         var c = c0 is null ? default : TensorInfo.Of(c0);
         if (h0 is not null)
         {
-            Checks.HiddenSize(h.Shape, states, batch, _outputSize, lstm ? "Expected hidden[0] size" : "Expected hidden size");
-            if (lstm) Checks.HiddenSize(c.Shape, states, batch, hidden_size, "Expected hidden[1] size");
+            Checks.HiddenSize(h, -1, states, batch, _outputSize, lstm ? "Expected hidden[0] size" : "Expected hidden size");
+            if (lstm) Checks.HiddenSize(c, -1, states, batch, hidden_size, "Expected hidden[1] size");
             Checks.SameDevice(x, h, "hidden");
             if (c0 is not null) Checks.SameDevice(x, c, "hidden");
         }
@@ -211,12 +226,12 @@ public abstract class RNNBase<THx, TResult> : RecurrentModule<THx, TResult>
 
         using var scope = torch.NewDisposeScope();
         h0 = h0 is null
-            ? torch.zeros(states, batch, _outputSize, dtype: data.dtype, device: data.device)
+            ? torch.zeros(states, batch, _outputSize, x.DType, ParameterDevice)
             : Permute(h0, input.sorted_indices);
         if (lstm)
         {
             c0 = c0 is null
-                ? torch.zeros(states, batch, hidden_size, dtype: data.dtype, device: data.device)
+                ? torch.zeros(states, batch, hidden_size, x.DType, ParameterDevice)
                 : Permute(c0, input.sorted_indices);
         }
         var (output, h_n, c_n) = RunManaged(data, batchSizes, h0, c0);

@@ -80,27 +80,42 @@ public abstract class RNNCellBase<THx, TResult> : RecurrentModule<THx, TResult>
 
         // The checks see the shapes PyTorch sees after unsqueezing unbatched input; nothing is unsqueezed yet.
         var batched = x.Rank == 2;
-        var shape = batched ? x.Shape : x.ShapeUnsqueezed(0);
+        var inserted = batched ? -1 : 0;
+        var batch = x.Size(0, inserted);
         var parameters = ParameterInfo;
         Checks.CellDevice(x, parameters);
-        Checks.CellInput(shape[1], input_size);
+        Checks.CellInput(x.Size(1, inserted), input_size);
         if (h is not null)
         {
             Checks.CellDevice(x, hInfo);
-            Checks.CellHidden(shape[0], batched ? hInfo.Shape : hInfo.ShapeUnsqueezed(0), hidden_size, label: 0, unbatched: !batched);
+            Checks.CellHidden(batch, hInfo, !batched, hidden_size, label: 0);
             if (c is not null)
             {
                 Checks.CellDevice(x, cInfo);
-                Checks.CellHidden(shape[0], batched ? cInfo.Shape : cInfo.ShapeUnsqueezed(0), hidden_size, label: 1, unbatched: !batched);
+                Checks.CellHidden(batch, cInfo, !batched, hidden_size, label: 1);
             }
         }
         Checks.ProductDType(x.DType, parameters.DType, nameof(input));
         if (h is not null) Checks.ProductDType(hInfo.DType, parameters.DType, "hx");
         if (c is not null) Checks.ProductDType(cInfo.DType, parameters.DType, "hx");
 
-        // The common case (batched, state given, native kernel) makes no temporaries, so it needs no dispose scope.
-        if (batched && h is not null && Native is not null)
-            return NativeRecurrence.ForwardCell(Native, input, h, c);
+        // Batched input on the native kernel, the common case, needs no dispose scope: its only temporaries are the
+        // default states, disposed here.
+        if (batched && Native is not null)
+        {
+            Tensor? zeroH = null, zeroC = null;
+            try
+            {
+                h ??= zeroH = torch.zeros(batch, hidden_size, x.DType, ParameterDevice);
+                if (lstm) c ??= zeroC = torch.zeros(batch, hidden_size, x.DType, ParameterDevice);
+                return NativeRecurrence.ForwardCell(Native, input, h, c);
+            }
+            finally
+            {
+                zeroH?.Dispose();
+                zeroC?.Dispose();
+            }
+        }
 
         using var scope = torch.NewDisposeScope();
         if (!batched)
@@ -109,8 +124,8 @@ public abstract class RNNCellBase<THx, TResult> : RecurrentModule<THx, TResult>
             h = h?.unsqueeze(0);
             c = c?.unsqueeze(0);
         }
-        h ??= torch.zeros(shape[0], hidden_size, dtype: x.DType, device: input.device);
-        if (lstm) c ??= torch.zeros(shape[0], hidden_size, dtype: x.DType, device: input.device);
+        h ??= torch.zeros(batch, hidden_size, x.DType, ParameterDevice);
+        if (lstm) c ??= torch.zeros(batch, hidden_size, x.DType, ParameterDevice);
 
         var flat = Flat;
         var (nextH, nextC) = Native is null

@@ -48,6 +48,9 @@ public abstract class RecurrentModule<THx, TResult> : torch.nn.Module<Tensor, TH
     /// checks need no native query of the weights.</summary>
     private protected TensorInfo ParameterInfo { get; private set; }
 
+    /// <summary>The parameters' device, for the default states (which must be on the input's, the same one).</summary>
+    private protected Device ParameterDevice { get; private set; } = torch.CPU;
+
     /// <summary>The native module that computes, or null where the managed recurrence does.</summary>
     private protected torch.nn.Module? Native => _native;
 
@@ -82,7 +85,13 @@ public abstract class RecurrentModule<THx, TResult> : torch.nn.Module<Tensor, TH
         base.register_parameter(name, p);
         _names.Add(name);
         _flat = [.. _flat, p];
-        if (_flat.Length == 1) ParameterInfo = TensorInfo.Of(p);
+        if (_flat.Length == 1) CacheParameterInfo();
+    }
+
+    private void CacheParameterInfo()
+    {
+        ParameterInfo = TensorInfo.DTypeAndDevice(_flat[0]);
+        ParameterDevice = _flat[0].device;
     }
 
     /// <summary>
@@ -182,6 +191,6 @@ public abstract class RecurrentModule<THx, TResult> : torch.nn.Module<Tensor, TH
             _flat[i] = current ?? throw new InvalidOperationException($"Parameter {name} was removed.");
             if (_native is not null) ConditionallyRegisterParameter(name, _flat[i]);
         }
-        if (_flat.Length > 0) ParameterInfo = TensorInfo.Of(_flat[0]);
+        if (_flat.Length > 0) CacheParameterInfo();
     }
 }

@@ -96,11 +96,14 @@ internal static class Checks
             throw new ArgumentException($"input must have the type {TensorFormatter.DTypeName(weightDType)}, got type {TensorFormatter.DTypeName(dtype)}", "input");
     }
 
-    /// <summary>PyTorch's <c>check_hidden_size</c>, with its message prefix (<c>Expected hidden size</c>, <c>Expected hidden[0] size</c>).</summary>
-    public static void HiddenSize(long[] shape, long d0, long d1, long d2, string message = "Expected hidden size")
+    /// <summary>
+    /// PyTorch's <c>check_hidden_size</c> on <paramref name="hx"/> (after <c>unsqueeze(inserted)</c> for unbatched
+    /// input), with its message prefix (<c>Expected hidden size</c>, <c>Expected hidden[0] size</c>).
+    /// </summary>
+    public static void HiddenSize(in TensorInfo hx, int inserted, long d0, long d1, long d2, string message = "Expected hidden size")
     {
-        if (shape.Length != 3 || shape[0] != d0 || shape[1] != d1 || shape[2] != d2)
-            throw new ArgumentException($"{message} {TensorFormatter.PythonTuple([d0, d1, d2])}, got {"[" + string.Join(", ", shape) + "]"}", "hx");
+        if (!hx.Is(d0, d1, d2, inserted))
+            throw new ArgumentException($"{message} {TensorFormatter.PythonTuple([d0, d1, d2])}, got {hx.ShapeList(inserted)}", "hx");
     }
 
     /// <summary>ATen refuses an empty sequence.</summary>
@@ -153,18 +156,23 @@ internal static class Checks
             throw new ArgumentException($"input has inconsistent input_size: got {features} expected {input_size}", "input");
     }
 
-    /// <summary>ATen's <c>check_rnn_cell_forward_hidden</c> for <c>hidden{label}</c>, on batched (2-D) shapes.</summary>
-    public static void CellHidden(long batch, long[] hxShape, long hidden_size, int label, bool unbatched)
+    /// <summary>
+    /// ATen's <c>check_rnn_cell_forward_hidden</c> for <c>hidden{label}</c>, on <paramref name="hx"/> as batched input
+    /// sees it (after <c>unsqueeze(0)</c> when the input was unbatched).
+    /// </summary>
+    public static void CellHidden(long batch, in TensorInfo hx, bool unbatched, long hidden_size, int label)
     {
-        if (hxShape[0] != batch)
-            throw new ArgumentException($"Input batch size {batch} doesn't match hidden{label} batch size {hxShape[0]}", "hx");
-        if (hxShape.Length < 2)
+        var inserted = unbatched ? 0 : -1;
+        var rank = hx.Rank + (unbatched ? 1 : 0);
+        if (hx.Size(0, inserted) != batch)
+            throw new ArgumentException($"Input batch size {batch} doesn't match hidden{label} batch size {hx.Size(0, inserted)}", "hx");
+        if (rank < 2)
             throw new ArgumentException("Dimension out of range (expected to be in range of [-1, 0], but got 1)", "hx");
-        if (hxShape[1] != hidden_size)
-            throw new ArgumentException($"hidden{label} has inconsistent hidden_size: got {hxShape[1]}, expected {hidden_size}", "hx");
+        if (hx.Size(1, inserted) != hidden_size)
+            throw new ArgumentException($"hidden{label} has inconsistent hidden_size: got {hx.Size(1, inserted)}, expected {hidden_size}", "hx");
         // PyTorch would broadcast a 2-D hx against 1-D input into a 2-D result; TorchRnn refuses that instead.
-        if (unbatched && hxShape.Length != 2)
-            throw new ArgumentException($"For unbatched 1-D input, hx should also be 1-D but got {hxShape.Length - 1}-D tensor", "hx");
+        if (unbatched && rank != 2)
+            throw new ArgumentException($"For unbatched 1-D input, hx should also be 1-D but got {rank - 1}-D tensor", "hx");
     }
 
     /// <summary>Cells have no device check in ATen; its generic message for tensors on two devices.</summary>
