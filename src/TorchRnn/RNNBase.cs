@@ -121,6 +121,7 @@ public abstract class RNNBase<THx, TResult> : RecurrentModule<THx, TResult>
     {
         ArgumentNullException.ThrowIfNull(input);
         var lstm = _mode == RecurrentMode.Lstm;
+        if (lstm) Checks.StatePair(h0, c0);
         var rank = input.dim();
         Checks.InputRank(GetName(), rank, saysTensor: !lstm && _mode != RecurrentMode.Gru);
         var batched = rank == 3;

@@ -61,6 +61,7 @@ public abstract class RNNCellBase<THx, TResult> : RecurrentModule<THx, TResult>
         ArgumentNullException.ThrowIfNull(input);
         var name = GetName();
         var lstm = _mode == RecurrentMode.Lstm;
+        if (lstm) Checks.StatePair(h, c);
         var rank = input.dim();
         Checks.CellRank(name, rank, "input");
         if (h is not null)
