@@ -97,7 +97,7 @@ public sealed record FlawedCall(ModuleConfig Module, ScalarType DType, InputForm
     public Tensor ValidInput() => torch.randn(Module.InputShape(Form, Math.Max(Length, 1), Batch), DType);
 
     private static Tensor Filled(long[] shape, ScalarType dtype)
-        => dtype is ScalarType.Float32 or ScalarType.Float64 or ScalarType.Float16 or ScalarType.BFloat16
+        => dtype is ScalarType.Float32 or ScalarType.Float64 or ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.ComplexFloat32
             ? torch.randn(shape, dtype)
             : torch.ones(shape, dtype);
 }
@@ -118,7 +118,7 @@ public class InvalidInputTests
     private static readonly ScalarType[] Types =
     [
         ScalarType.Float32, ScalarType.Float64, ScalarType.Float16, ScalarType.BFloat16, ScalarType.Int64,
-        ScalarType.Int32, ScalarType.Byte, ScalarType.Bool,
+        ScalarType.Int32, ScalarType.Int16, ScalarType.Int8, ScalarType.Byte, ScalarType.Bool, ScalarType.ComplexFloat32,
     ];
 
     private static readonly Gen<double> Dropouts = Gen.Frequency(
@@ -225,6 +225,18 @@ public class InvalidInputTests
         states[which] = null;
         var error = Assert.Throws<ArgumentNullException>(() => RandomCases.Forward(module, torch.randn(m.InputShape(InputForm.Batched, 2, 2)), states!));
         Assert.That(error!.Message, Does.StartWith($"hx must hold two tensors, (h_0, c_0), but {(which == 0 ? "h_0" : "c_0")} is null"));
+    }
+
+    // Known bug, found by hand after the properties: a sparse input reaches LibTorch, which throws
+    // ExternalException "reshape is not implemented for sparse tensors". The check belongs in Checks.Input (and
+    // beside Checks.CellInput for the cells), refusing any layout but strided before the native call.
+    [Test]
+    [Ignore("Known bug: sparse input escapes as ExternalException; see the comment above")]
+    public void Forward_SparseInput_ThrowsArgumentException()
+    {
+        using var scope = torch.NewDisposeScope();
+        using var rnn = nn.RNN(3, 4);
+        Assert.Throws(Is.InstanceOf<ArgumentException>(), () => rnn.call(torch.randn(2, 1, 3).to_sparse()));
     }
 
     [Test]
