@@ -122,6 +122,9 @@ public abstract class RNNBase<THx, TResult> : RecurrentModule<THx, TResult>
         ArgumentNullException.ThrowIfNull(input);
         var lstm = _mode == RecurrentMode.Lstm;
         if (lstm) Checks.StatePair(h0, c0);
+        Checks.Dense(input, nameof(input));
+        Checks.Dense(h0, "hx");
+        Checks.Dense(c0, "hx");
         var rank = input.dim();
         Checks.InputRank(GetName(), rank, saysTensor: !lstm && _mode != RecurrentMode.Gru);
         var batched = rank == 3;

@@ -62,6 +62,9 @@ public abstract class RNNCellBase<THx, TResult> : RecurrentModule<THx, TResult>
         var name = GetName();
         var lstm = _mode == RecurrentMode.Lstm;
         if (lstm) Checks.StatePair(h, c);
+        Checks.Dense(input, nameof(input));
+        Checks.Dense(h, "hx");
+        Checks.Dense(c, "hx");
         var rank = input.dim();
         Checks.CellRank(name, rank, "input");
         if (h is not null)

@@ -92,6 +92,16 @@ internal static class Checks
                 $"hx must hold two tensors, (h_0, c_0), but {(h is null ? "h_0" : "c_0")} is null; leave hx out for zero states.");
     }
 
+    /// <summary>
+    /// Input and states must be dense: LibTorch's recurrent code reshapes them, which sparse tensors do not support
+    /// (a native error in PyTorch too, with no wording worth copying).
+    /// </summary>
+    public static void Dense(Tensor? tensor, string paramName)
+    {
+        if (tensor is not null && tensor.is_sparse)
+            throw new ArgumentException($"{paramName} must be a dense tensor, got a sparse one", paramName);
+    }
+
     /// <summary>PyTorch's <c>check_input</c>: dtype of the weights, then the feature size.</summary>
     public static void Input(Tensor input, ScalarType weightDType, long input_size)
     {

@@ -227,16 +227,26 @@ public class InvalidInputTests
         Assert.That(error!.Message, Does.StartWith($"hx must hold two tensors, (h_0, c_0), but {(which == 0 ? "h_0" : "c_0")} is null"));
     }
 
-    // Known bug, found by hand after the properties: a sparse input reaches LibTorch, which throws
-    // ExternalException "reshape is not implemented for sparse tensors". The check belongs in Checks.Input (and
-    // beside Checks.CellInput for the cells), refusing any layout but strided before the native call.
-    [Test]
-    [Ignore("Known bug: sparse input escapes as ExternalException; see the comment above")]
-    public void Forward_SparseInput_ThrowsArgumentException()
+    // Found by hand after the properties: a sparse input or state reached LibTorch, which threw ExternalException
+    // "reshape is not implemented for sparse tensors". Checks.Dense now refuses it first.
+    public static IEnumerable<TestCaseData> SparseCases()
+        => from kind in Enum.GetValues<ModuleKind>()
+           from sparse in kind is ModuleKind.LSTM or ModuleKind.LSTMCell ? new[] { -1, 0, 1 } : new[] { -1, 0 }
+           select new TestCaseData(kind, sparse);
+
+    [TestCaseSource(nameof(SparseCases))]
+    public void Forward_SparseInputOrState_ThrowsArgumentException(ModuleKind kind, int sparse)
     {
         using var scope = torch.NewDisposeScope();
-        using var rnn = nn.RNN(3, 4);
-        Assert.Throws(Is.InstanceOf<ArgumentException>(), () => rnn.call(torch.randn(2, 1, 3).to_sparse()));
+        var m = new ModuleConfig(kind, "tanh", 3, 4, 1, true, false, false, 0);
+        using var module = m.Build(ScalarType.Float32);
+        var input = torch.randn(m.InputShape(InputForm.Batched, 2, 2));
+        var states = m.StateShapes(InputForm.Batched, 2).Select(s => torch.zeros(s)).ToArray();
+        if (sparse < 0) input = input.to_sparse();
+        else states[sparse] = states[sparse].to_sparse();
+        var error = Assert.Throws(Is.InstanceOf<ArgumentException>(), () => RandomCases.Forward(module, input, states));
+        Assert.That(error!.Message, Does.Contain("must be a dense tensor, got a sparse one"));
+        Assert.That(RandomCases.Forward(module, input.to_dense(), states.Select(s => s.to_dense()).ToArray()).Output.shape[^1], Is.EqualTo(4));
     }
 
     [Test]
