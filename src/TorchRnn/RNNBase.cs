@@ -122,6 +122,10 @@ public abstract class RNNBase<THx, TResult> : RecurrentModule<THx, TResult>
     {
         ArgumentNullException.ThrowIfNull(input);
         var lstm = _mode == RecurrentMode.Lstm;
+        if (lstm) Checks.StatePair(h0, c0);
+        Checks.Dense(input, nameof(input));
+        Checks.Dense(h0, "hx");
+        Checks.Dense(c0, "hx");
         var x = TensorInfo.Of(input);
         Checks.InputRank(GetName(), x.Rank, saysTensor: !lstm && _mode != RecurrentMode.Gru);
         var batched = x.Rank == 3;

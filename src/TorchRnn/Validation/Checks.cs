@@ -81,6 +81,27 @@ internal static class Checks
                 $"For {(batched ? "batched 3-D" : "unbatched 2-D")} input, hx and cx should also be {want}-D but got ({hDim}-D, {cDim}-D) tensors", "hx");
     }
 
+    /// <summary>
+    /// LSTM's (h_0, c_0) and LSTMCell's (h, c) come together or not at all. PyTorch fails on a None inside the pair
+    /// with an AttributeError that has no wording worth copying; here it is an <see cref="ArgumentNullException"/>.
+    /// </summary>
+    public static void StatePair(Tensor? h, Tensor? c)
+    {
+        if ((h is null) != (c is null))
+            throw new ArgumentNullException("hx",
+                $"hx must hold two tensors, (h_0, c_0), but {(h is null ? "h_0" : "c_0")} is null; leave hx out for zero states.");
+    }
+
+    /// <summary>
+    /// Input and states must be dense: LibTorch's recurrent code reshapes them, which sparse tensors do not support
+    /// (a native error in PyTorch too, with no wording worth copying).
+    /// </summary>
+    public static void Dense(Tensor? tensor, string paramName)
+    {
+        if (tensor is not null && tensor.is_sparse)
+            throw new ArgumentException($"{paramName} must be a dense tensor, got a sparse one", paramName);
+    }
+
     /// <summary>PyTorch's <c>check_input</c>: dtype of the weights, then the feature size (the shape's last dim).</summary>
     public static void Input(ScalarType dtype, long features, ScalarType weightDType, long input_size)
     {
