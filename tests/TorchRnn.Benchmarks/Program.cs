@@ -9,7 +9,8 @@ namespace TorchRnn.Benchmarks;
 /// <c>dotnet run -c Release --project tests/TorchRnn.Benchmarks -- [BenchmarkDotNet options] [--sizes ...] [--threads ...]</c>
 /// runs the benchmarks through BenchmarkDotNet's command line (always in this process, see <see cref="InProcessArgs"/>);
 /// <c>-- --report [--job short] [--sizes ...] [--modules ...] [--threads ...] [--out DIR] [--no-python]</c> runs them
-/// together with PyTorch and writes one markdown table (<see cref="ReportDriver"/>).
+/// together with PyTorch and writes one markdown table (<see cref="ReportDriver"/>); <c>-- --paired [--sizes ...]
+/// [--threads ...] [--rounds N] [--out DIR]</c> times TorchRnn and TorchSharp in alternation (<see cref="PairedRunner"/>).
 /// </summary>
 public static class Program
 {
@@ -21,6 +22,7 @@ public static class Program
         try
         {
             if (args.Contains("--report")) return ReportDriver.Run(args.Where(a => a != "--report").ToArray());
+            if (args.Contains("--paired")) return PairedRunner.Run(TakeSelection(args.Where(a => a != "--paired").ToArray()));
             var rest = TakeSelection(args);
             var summaries = BenchmarkSwitcher.FromTypes(BenchmarkTypes).Run(InProcessArgs(rest));
             return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;

@@ -1,0 +1,136 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Text;
+
+namespace TorchRnn.Benchmarks;
+
+/// <summary>
+/// <c>--paired</c>: TorchRnn against TorchSharp timed in alternation, block by block, so that a change in the machine's
+/// load hits both sides alike. Each round times one block of TorchSharp calls and one of TorchRnn calls (their order
+/// alternating), and the result is the median of the rounds' time ratios with its interquartile range. This resolves
+/// a wrapper's cost of 1% where separate BenchmarkDotNet runs of each side, minutes apart on a shared machine, cannot.
+/// </summary>
+public static class PairedRunner
+{
+    /// <summary>Runs the selected modules and sizes (not LSTM-proj, whose two sides compute different things).</summary>
+    public static int Run(IReadOnlyList<string> args)
+    {
+        var rounds = 41;
+        var outDir = "BenchmarkDotNet.Artifacts/paired";
+        for (var i = 0; i < args.Count; i++)
+        {
+            switch (args[i])
+            {
+                case "--rounds": rounds = int.Parse(Program.Value(args, ref i), CultureInfo.InvariantCulture); break;
+                case "--out": outDir = Program.Value(args, ref i); break;
+                default: throw new ArgumentException($"Unknown argument '{args[i]}' for --paired.");
+            }
+        }
+        var machine = Machine.Describe();
+        var rows = new List<string>();
+        foreach (var size in Selection.Sizes)
+        foreach (var threads in Selection.Threads)
+        foreach (var bench in new SequenceBenchmarks[] { new RnnBenchmarks(), new LstmBenchmarks(), new GruBenchmarks() })
+        {
+            bench.Size = size;
+            bench.Threads = threads;
+            bench.Setup();
+            try
+            {
+                rows.Add(Row(bench, size, threads, "forward", bench.Forward_TorchSharp, bench.Forward_TorchRnn, rounds));
+                rows.Add(Row(bench, size, threads, "forward+backward", bench.ForwardBackward_TorchSharp, bench.ForwardBackward_TorchRnn, rounds));
+            }
+            finally
+            {
+                bench.Cleanup();
+            }
+        }
+
+        var report = new StringBuilder()
+            .AppendLine("## TorchRnn against TorchSharp, paired")
+            .AppendLine()
+            .AppendLine($"- Date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; CPU: {machine.Cpu}, {machine.Cores}; {machine.Os}; {machine.DotNet}")
+            .AppendLine($"- TorchSharp {machine.TorchSharp} on LibTorch {machine.LibTorch}; load average at start {machine.LoadAtStart}, at end {Machine.LoadAverage()}")
+            .AppendLine($"- {rounds} rounds per case; each round times a block of TorchSharp calls and a block of TorchRnn calls (order alternating, blocks of at least 20 ms), same weights and input.")
+            .AppendLine("- Ratio: median over rounds of TorchRnn's time / TorchSharp's time in that round; IQR: its interquartile range.")
+            .AppendLine()
+            .AppendLine("| case | threads | pass | calls per block | TorchSharp per call | TorchRnn per call | TorchRnn/TorchSharp (median) | IQR |")
+            .AppendLine("|---|---:|---|---:|---:|---:|---:|---|");
+        foreach (var row in rows) report.AppendLine(row);
+        Directory.CreateDirectory(outDir);
+        var path = Path.Combine(outDir, "paired.md");
+        File.WriteAllText(path, report.ToString());
+        Console.WriteLine(report);
+        Console.WriteLine($"Written to {path}.");
+        return 0;
+    }
+
+    private static string Row(SequenceBenchmarks bench, string size, int threads, string pass, Action torchSharp, Action torchRnn, int rounds)
+    {
+        // Warm up both, then size a block to at least 20 ms so the timer's resolution and one-off stalls do not matter.
+        for (var i = 0; i < 5; i++)
+        {
+            torchSharp();
+            torchRnn();
+        }
+        var calls = 1;
+        while (Time(torchSharp, calls) < 0.020 && calls < 1 << 20) calls *= 2;
+
+        var ratios = new double[rounds];
+        var sharpTimes = new double[rounds];
+        var rnnTimes = new double[rounds];
+        for (var r = 0; r < rounds; r++)
+        {
+            if (r % 2 == 0)
+            {
+                sharpTimes[r] = Time(torchSharp, calls);
+                rnnTimes[r] = Time(torchRnn, calls);
+            }
+            else
+            {
+                rnnTimes[r] = Time(torchRnn, calls);
+                sharpTimes[r] = Time(torchSharp, calls);
+            }
+            ratios[r] = rnnTimes[r] / sharpTimes[r];
+        }
+        Array.Sort(ratios);
+        var text = string.Create(CultureInfo.InvariantCulture,
+            $"| {bench.Module} {size} | {threads} | {pass} | {calls} | {Format(Median(sharpTimes) / calls)} | {Format(Median(rnnTimes) / calls)} | " +
+            $"{Quantile(ratios, 0.5):F3} | {Quantile(ratios, 0.25):F3} to {Quantile(ratios, 0.75):F3} |");
+        Console.WriteLine(text);
+        return text;
+    }
+
+    private static double Time(Action action, int calls)
+    {
+        var watch = Stopwatch.StartNew();
+        for (var i = 0; i < calls; i++) action();
+        return watch.Elapsed.TotalSeconds;
+    }
+
+    private static double Median(double[] values)
+    {
+        var sorted = (double[])values.Clone();
+        Array.Sort(sorted);
+        return Quantile(sorted, 0.5);
+    }
+
+    private static double Quantile(double[] sorted, double q)
+    {
+        var at = q * (sorted.Length - 1);
+        var low = (int)Math.Floor(at);
+        var high = Math.Min(low + 1, sorted.Length - 1);
+        return sorted[low] + (sorted[high] - sorted[low]) * (at - low);
+    }
+
+    private static string Format(double seconds) => seconds switch
+    {
+        < 1e-3 => string.Create(CultureInfo.InvariantCulture, $"{seconds * 1e6:F1} µs"),
+        < 1 => string.Create(CultureInfo.InvariantCulture, $"{seconds * 1e3:F2} ms"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"{seconds:F2} s"),
+    };
+}
