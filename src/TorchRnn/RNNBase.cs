@@ -122,10 +122,7 @@ public abstract class RNNBase<THx, TResult> : RecurrentModule<THx, TResult>
     {
         ArgumentNullException.ThrowIfNull(input);
         var lstm = _mode == RecurrentMode.Lstm;
-        if (lstm) Checks.StatePair(h0, c0);
-        Checks.Dense(input, nameof(input));
-        Checks.Dense(h0, "hx");
-        Checks.Dense(c0, "hx");
+        Checks.Tensors(input, h0, c0, pair: lstm);
         var x = TensorInfo.Of(input);
         Checks.InputRank(GetName(), x.Rank, saysTensor: !lstm && _mode != RecurrentMode.Gru);
         var batched = x.Rank == 3;
@@ -205,6 +202,7 @@ public abstract class RNNBase<THx, TResult> : RecurrentModule<THx, TResult>
         ArgumentNullException.ThrowIfNull(input);
         var lstm = _mode == RecurrentMode.Lstm;
         var data = input.data;
+        Checks.Tensors(data, h0, c0, pair: lstm);
         var batchSizes = input.batch_sizes.data<long>().ToArray();
         var x = TensorInfo.Of(data);
         var parameters = ParameterInfo;

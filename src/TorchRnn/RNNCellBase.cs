@@ -61,10 +61,7 @@ public abstract class RNNCellBase<THx, TResult> : RecurrentModule<THx, TResult>
         ArgumentNullException.ThrowIfNull(input);
         var name = GetName();
         var lstm = _mode == RecurrentMode.Lstm;
-        if (lstm) Checks.StatePair(h, c);
-        Checks.Dense(input, nameof(input));
-        Checks.Dense(h, "hx");
-        Checks.Dense(c, "hx");
+        Checks.Tensors(input, h, c, pair: lstm);
         var x = TensorInfo.Of(input);
         Checks.CellRank(name, x.Rank, "input");
         var hInfo = h is null ? default : TensorInfo.Of(h);

@@ -103,6 +103,7 @@ public class PackedForwardTests
         var error = Assert.Throws(Is.InstanceOf<System.ArgumentException>(),
             () => lstm.call(packed, (torch.zeros(1, 3, 4), torch.zeros(1, 2, 4))));
         Assert.That(error!.Message, Does.StartWith("Expected hidden[0] size (1, 2, 4), got [1, 3, 4]"));
+        Assert.Throws<System.ArgumentNullException>(() => lstm.call(packed, (torch.zeros(1, 2, 4), null!)));
         var rnn = nn.RNN(3, 4);
         error = Assert.Throws(Is.InstanceOf<System.ArgumentException>(),
             () => rnn.call(nn.utils.rnn.pack_sequence([torch.randn(3, 5)])));

@@ -93,6 +93,17 @@ internal static class Checks
     }
 
     /// <summary>
+    /// The checks on the tensors themselves, before anything is read from them: LSTM's pair complete, everything dense.
+    /// </summary>
+    public static void Tensors(Tensor input, Tensor? h, Tensor? c, bool pair)
+    {
+        if (pair) StatePair(h, c);
+        Dense(input, nameof(input));
+        Dense(h, "hx");
+        Dense(c, "hx");
+    }
+
+    /// <summary>
     /// Input and states must be dense: LibTorch's recurrent code reshapes them, which sparse tensors do not support
     /// (a native error in PyTorch too, with no wording worth copying).
     /// </summary>
