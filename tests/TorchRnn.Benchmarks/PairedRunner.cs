@@ -16,10 +16,11 @@ namespace TorchRnn.Benchmarks;
 /// </summary>
 public static class PairedRunner
 {
-    /// <summary>Runs the selected modules and sizes (not LSTM-proj, whose two sides compute different things).</summary>
+    /// <summary>Runs the selected modules (<c>--modules RNN,LSTM,GRU</c>; not LSTM-proj, whose two sides compute different things) and sizes.</summary>
     public static int Run(IReadOnlyList<string> args)
     {
         var rounds = 41;
+        IReadOnlyList<string> modules = [Modules.Rnn, Modules.Lstm, Modules.Gru];
         var outDir = "BenchmarkDotNet.Artifacts/paired";
         for (var i = 0; i < args.Count; i++)
         {
@@ -27,6 +28,7 @@ public static class PairedRunner
             {
                 case "--rounds": rounds = int.Parse(Program.Value(args, ref i), CultureInfo.InvariantCulture); break;
                 case "--out": outDir = Program.Value(args, ref i); break;
+                case "--modules": modules = Program.Value(args, ref i).Split(',', StringSplitOptions.RemoveEmptyEntries); break;
                 default: throw new ArgumentException($"Unknown argument '{args[i]}' for --paired.");
             }
         }
@@ -36,6 +38,7 @@ public static class PairedRunner
         foreach (var threads in Selection.Threads)
         foreach (var bench in new SequenceBenchmarks[] { new RnnBenchmarks(), new LstmBenchmarks(), new GruBenchmarks() })
         {
+            if (!modules.Contains(bench.Module)) continue;
             bench.Size = size;
             bench.Threads = threads;
             bench.Setup();
