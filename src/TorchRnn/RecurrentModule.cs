@@ -84,7 +84,7 @@ public abstract class RecurrentModule<THx, TResult> : torch.nn.Module<Tensor, TH
         p.DetachFromDisposeScope();
         base.register_parameter(name, p);
         _names.Add(name);
-        _flat = [.. _flat, p];
+        _flat = [.. _flat, p]; // a handful per module, once, at construction
         if (_flat.Length == 1) CacheParameterInfo();
     }
 
@@ -137,29 +137,21 @@ public abstract class RecurrentModule<THx, TResult> : torch.nn.Module<Tensor, TH
         Refresh();
     }
 
+    // Moving or converting: the native engine moves its own parameters in place; otherwise TorchSharp's base does.
     /// <inheritdoc />
     protected override torch.nn.Module _to(Device device, ScalarType dtype, bool non_blocking)
-    {
-        if (_native is null) base._to(device, dtype, non_blocking);
-        else _native.to(device, dtype, non_blocking);
-        Refresh();
-        return this;
-    }
+        => Moved(_native is null ? base._to(device, dtype, non_blocking) : _native.to(device, dtype, non_blocking));
 
     /// <inheritdoc />
     protected override torch.nn.Module _to(DeviceType deviceType, int deviceIndex, bool non_blocking)
-    {
-        if (_native is null) base._to(deviceType, deviceIndex, non_blocking);
-        else _native.to(deviceType, deviceIndex, non_blocking);
-        Refresh();
-        return this;
-    }
+        => Moved(_native is null ? base._to(deviceType, deviceIndex, non_blocking) : _native.to(deviceType, deviceIndex, non_blocking));
 
     /// <inheritdoc />
     protected override torch.nn.Module _to(ScalarType dtype, bool non_blocking)
+        => Moved(_native is null ? base._to(dtype, non_blocking) : _native.to(dtype, non_blocking));
+
+    private RecurrentModule<THx, TResult> Moved(torch.nn.Module _)
     {
-        if (_native is null) base._to(dtype, non_blocking);
-        else _native.to(dtype, non_blocking);
         Refresh();
         return this;
     }
