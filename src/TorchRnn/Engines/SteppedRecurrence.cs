@@ -22,13 +22,54 @@ internal abstract class SteppedRecurrence(SequenceOptions options) : SequenceEng
     /// </summary>
     protected abstract DirectionSteps Prepare(int index, Tensor layerInput, long[]? batchSizes);
 
+    /// <summary>
+    /// Prepares layer-direction <paramref name="index"/> for a single step of (N, I) input; by default as a sequence of
+    /// one step.
+    /// </summary>
+    protected virtual DirectionSteps PrepareStep(int index, Tensor stepInput) => Prepare(index, stepInput.unsqueeze(0), null);
+
     /// <inheritdoc />
     public override (Tensor output, HiddenState h_n) Run(Tensor input, HiddenState h0, bool training)
     {
         using var scope = torch.NewDisposeScope();
+        var timeDim = Options.BatchFirst ? 1 : 0;
+        if (input.shape[timeDim] == 1)
+        {
+            // One step (generation, streaming): layer to layer without stacking and splitting sequences of one.
+            var (last, h_n1) = SingleStep(input.select(timeDim, 0), h0, training);
+            return (last.unsqueeze(timeDim).MoveToOuterDisposeScope(), h_n1.MoveToOuterDisposeScope());
+        }
         var (output, h_n) = Stack(Options.BatchFirst ? input.transpose(0, 1) : input, null, h0, training);
         if (Options.BatchFirst) output = output.transpose(0, 1);
         return (output.MoveToOuterDisposeScope(), h_n.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>The stack over one step of (N, H_in) input; the dropout draws are the same as for a sequence of one.</summary>
+    private (Tensor output, HiddenState h_n) SingleStep(Tensor input, HiddenState h0, bool training)
+    {
+        var o = Options;
+        var directions = (int)o.Directions;
+        var hs = h0.h.unbind(0);
+        var cs = h0.c?.unbind(0);
+        var finalH = new Tensor[hs.Length];
+        var finalC = cs is null ? null : new Tensor[cs.Length];
+        var layerInput = input;
+        for (var layer = 0; layer < o.NumLayers; layer++)
+        {
+            var outputs = new Tensor[directions];
+            for (var direction = 0; direction < directions; direction++)
+            {
+                var at = layer * directions + direction;
+                var state = PrepareStep(at, layerInput).Step(0, new HiddenState(hs[at], cs?[at]));
+                outputs[direction] = finalH[at] = state.h;
+                if (finalC is not null) finalC[at] = state.c!;
+            }
+            var layerOutput = directions == 1 ? outputs[0] : torch.cat(outputs, -1);
+            layerInput = o.Dropout != 0 && training && layer < o.NumLayers - 1
+                ? F.dropout(layerOutput, o.Dropout, training: true)
+                : layerOutput;
+        }
+        return (layerInput, new HiddenState(torch.stack(finalH, 0), finalC is null ? null : torch.stack(finalC, 0)));
     }
 
     /// <inheritdoc />
@@ -79,10 +120,21 @@ internal abstract class SteppedRecurrence(SequenceOptions options) : SequenceEng
         for (var i = 0; i < length; i++)
         {
             var t = reverse ? length - 1 - i : i;
-            state = steps.Step(t, state);
+            state = Advance(steps, t, state, i > 0);
             outputs[t] = state.h;
         }
         return (torch.stack(outputs, 0), state);
+    }
+
+    /// <summary>
+    /// One step. The previous c, when an earlier step made it (not the caller's, not a narrowed piece set aside), is
+    /// dead afterwards and freed now: every h lives on in the output, but only the last c is kept.
+    /// </summary>
+    private static HiddenState Advance(DirectionSteps steps, int t, HiddenState state, bool ownsCell)
+    {
+        var next = steps.Step(t, state);
+        if (ownsCell) state.c?.Dispose();
+        return next;
     }
 
     /// <summary>
@@ -97,13 +149,15 @@ internal abstract class SteppedRecurrence(SequenceOptions options) : SequenceEng
         for (var t = 0; t < batchSizes.Length; t++)
         {
             var size = batchSizes[t];
+            var owned = t > 0;
             if (size < running)
             {
                 finished.Add(Rows(state, size, running - size));
                 state = Rows(state, 0, size);
                 running = size;
+                owned = false;
             }
-            state = steps.Step(t, state);
+            state = Advance(steps, t, state, owned);
             outputs[t] = state.h;
         }
         finished.Add(state);
@@ -123,12 +177,13 @@ internal abstract class SteppedRecurrence(SequenceOptions options) : SequenceEng
         for (var t = batchSizes.Length - 1; t >= 0; t--)
         {
             var size = batchSizes[t];
+            var owned = t < batchSizes.Length - 1;
             if (size > running)
             {
                 state = Concat([state, Rows(initial, running, size - running)]);
                 running = size;
             }
-            state = steps.Step(t, state);
+            state = Advance(steps, t, state, owned);
             outputs[t] = state.h;
         }
         return (torch.cat(outputs, 0), state);
