@@ -102,21 +102,7 @@ internal sealed class StepRun(RNNBase module, Tensor x) : IWorkloadRun
 
 internal sealed class PackedRun(RNNBase module, PackedSequence packed, bool train) : IWorkloadRun
 {
-    public void Call()
-    {
-        using var scope = torch.NewDisposeScope();
-        if (train)
-        {
-            module.zero_grad();
-            var (output, _) = module.call(packed);
-            output.data.sum().backward();
-        }
-        else
-        {
-            using var noGrad = torch.no_grad();
-            module.call(packed);
-        }
-    }
+    public void Call() => DenseRun.Once(module, train, () => module.call(packed).output.data);
 
     public void Dispose()
     {
@@ -127,20 +113,20 @@ internal sealed class PackedRun(RNNBase module, PackedSequence packed, bool trai
 
 internal sealed class DenseRun(RNNBase module, Tensor x, bool train) : IWorkloadRun
 {
-    public void Call()
+    public void Call() => Once(module, train, () => module.call(x).output);
+
+    /// <summary>One forward (without gradients), or forward and backward of the output's sum, in a dispose scope.</summary>
+    public static void Once(RNNBase module, bool train, Func<Tensor> forward)
     {
         using var scope = torch.NewDisposeScope();
-        if (train)
-        {
-            module.zero_grad();
-            var (output, _) = module.call(x);
-            output.sum().backward();
-        }
-        else
+        if (!train)
         {
             using var noGrad = torch.no_grad();
-            module.call(x);
+            forward();
+            return;
         }
+        module.zero_grad();
+        forward().sum().backward();
     }
 
     public void Dispose()

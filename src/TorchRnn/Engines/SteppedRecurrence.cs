@@ -36,40 +36,12 @@ internal abstract class SteppedRecurrence(SequenceOptions options) : SequenceEng
         if (input.shape[timeDim] == 1)
         {
             // One step (generation, streaming): layer to layer without stacking and splitting sequences of one.
-            var (last, h_n1) = SingleStep(input.select(timeDim, 0), h0, training);
+            var (last, h_n1) = Stack(input.select(timeDim, 0), null, h0, training, singleStep: true);
             return (last.unsqueeze(timeDim).MoveToOuterDisposeScope(), h_n1.MoveToOuterDisposeScope());
         }
         var (output, h_n) = Stack(Options.BatchFirst ? input.transpose(0, 1) : input, null, h0, training);
         if (Options.BatchFirst) output = output.transpose(0, 1);
         return (output.MoveToOuterDisposeScope(), h_n.MoveToOuterDisposeScope());
-    }
-
-    /// <summary>The stack over one step of (N, H_in) input; the dropout draws are the same as for a sequence of one.</summary>
-    private (Tensor output, HiddenState h_n) SingleStep(Tensor input, HiddenState h0, bool training)
-    {
-        var o = Options;
-        var directions = (int)o.Directions;
-        var hs = h0.h.unbind(0);
-        var cs = h0.c?.unbind(0);
-        var finalH = new Tensor[hs.Length];
-        var finalC = cs is null ? null : new Tensor[cs.Length];
-        var layerInput = input;
-        for (var layer = 0; layer < o.NumLayers; layer++)
-        {
-            var outputs = new Tensor[directions];
-            for (var direction = 0; direction < directions; direction++)
-            {
-                var at = layer * directions + direction;
-                var state = PrepareStep(at, layerInput).Step(0, new HiddenState(hs[at], cs?[at]));
-                outputs[direction] = finalH[at] = state.h;
-                if (finalC is not null) finalC[at] = state.c!;
-            }
-            var layerOutput = directions == 1 ? outputs[0] : torch.cat(outputs, -1);
-            layerInput = o.Dropout != 0 && training && layer < o.NumLayers - 1
-                ? F.dropout(layerOutput, o.Dropout, training: true)
-                : layerOutput;
-        }
-        return (layerInput, new HiddenState(torch.stack(finalH, 0), finalC is null ? null : torch.stack(finalC, 0)));
     }
 
     /// <inheritdoc />
@@ -80,7 +52,11 @@ internal abstract class SteppedRecurrence(SequenceOptions options) : SequenceEng
         return (output.MoveToOuterDisposeScope(), h_n.MoveToOuterDisposeScope());
     }
 
-    private (Tensor output, HiddenState h_n) Stack(Tensor input, long[]? batchSizes, HiddenState h0, bool training)
+    /// <summary>
+    /// The layers and directions over <paramref name="input"/>: (L, N, H_in), packed when <paramref name="batchSizes"/>
+    /// is given, or one step (N, H_in) when <paramref name="singleStep"/> (whose dropout draws are a sequence of one's).
+    /// </summary>
+    private (Tensor output, HiddenState h_n) Stack(Tensor input, long[]? batchSizes, HiddenState h0, bool training, bool singleStep = false)
     {
         var o = Options;
         var directions = (int)o.Directions;
@@ -95,13 +71,21 @@ internal abstract class SteppedRecurrence(SequenceOptions options) : SequenceEng
             for (var direction = 0; direction < directions; direction++)
             {
                 var at = layer * directions + direction;
-                var steps = Prepare(at, layerInput, batchSizes);
                 var initial = new HiddenState(hs[at], cs?[at]);
-                var reverse = direction == 1;
                 HiddenState last;
-                (outputs[direction], last) = batchSizes is null
-                    ? Dense(steps, (int)layerInput.shape[0], initial, reverse)
-                    : reverse ? PackedBackward(steps, batchSizes, initial) : PackedForward(steps, batchSizes, initial);
+                if (singleStep)
+                {
+                    last = PrepareStep(at, layerInput).Step(0, initial);
+                    outputs[direction] = last.h;
+                }
+                else
+                {
+                    var steps = Prepare(at, layerInput, batchSizes);
+                    var reverse = direction == 1;
+                    (outputs[direction], last) = batchSizes is null
+                        ? Dense(steps, (int)layerInput.shape[0], initial, reverse)
+                        : reverse ? PackedBackward(steps, batchSizes, initial) : PackedForward(steps, batchSizes, initial);
+                }
                 finalH[at] = last.h;
                 if (finalC is not null) finalC[at] = last.c!;
             }
