@@ -23,7 +23,11 @@ public sealed class Runtime : IDisposable
     {
     }
 
+    /// <summary>The inputs a caller must give.</summary>
     public IReadOnlyList<string> InputNames => _session.InputNames;
+
+    /// <summary>The inputs a caller may leave out (initializers of the same name give their values).</summary>
+    public IReadOnlyList<string> OptionalInputNames => _session.OverridableInitializerMetadata.Keys.ToList();
 
     public IReadOnlyList<string> OutputNames => _session.OutputNames;
 
