@@ -15,7 +15,8 @@ public sealed class Runtime : IDisposable
 
     public Runtime(byte[] model)
     {
-        using var options = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1 };
+        // Errors only: ONNX Runtime warns that optional inputs (initializers a caller may override) are not constants.
+        using var options = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1, LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR };
         _session = new InferenceSession(model, options);
     }
 
