@@ -263,7 +263,7 @@ public abstract class RNNBase : RecurrentModule<(Tensor output, HiddenState h_n)
 
     /// <summary>The engine a call takes, by the rule in <see cref="EngineChoice"/> unless a test forced one.</summary>
     internal Engine EngineFor(long length, bool packed)
-        => ForcedEngine ?? EngineChoice.ForSequence(_options, ParameterInfo.DeviceType, length, packed);
+        => ForcedEngine ?? EngineChoice.ForSequence(_options, ParameterInfo.DeviceType, ParameterInfo.DType, length, packed);
 
     /// <summary>The engine of that kind; without a native module (projections) only the managed one exists.</summary>
     private SequenceEngine EngineOf(Engine kind) => kind switch
@@ -376,9 +376,11 @@ public abstract class RNNBase : RecurrentModule<(Tensor output, HiddenState h_n)
         if (x.Rank != 2)
             throw new ArgumentException($"input must have 2 dimensions, got {x.Rank}", nameof(input));
         Checks.Input(x.DType, x.Size(1), parameters.DType, input_size);
-        PackedChecks.Consistent(batchSizes, x.Size(0), input.sorted_indices?.numel(), "input");
-        var o = _options;
+        PackedChecks.Consistent(batchSizes, x.Size(0), "input");
         var batch = batchSizes.Length == 0 ? 0 : batchSizes[0];
+        PackedChecks.Indices(input.sorted_indices, batch, "sorted_indices", "input");
+        PackedChecks.Indices(input.unsorted_indices, batch, "unsorted_indices", "input");
+        var o = _options;
         var h0 = hx?.h;
         var c0 = hx?.c;
         var h = h0 is null ? default : TensorInfo.Of(h0);
