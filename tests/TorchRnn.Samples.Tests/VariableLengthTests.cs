@@ -1,7 +1,7 @@
 using NUnit.Framework;
-using TorchRnn.Tests.Support;
+using TorchRnn.Samples.Tests.Support;
 
-namespace TorchRnn.Tests.Samples;
+namespace TorchRnn.Samples.Tests;
 
 [NonParallelizable] // it writes to Console.Out
 public class VariableLengthTests

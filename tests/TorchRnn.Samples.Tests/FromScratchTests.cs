@@ -1,11 +1,12 @@
 using System.Collections.Generic;
 using FromScratch;
 using NUnit.Framework;
+using TorchRnn.Samples.Tests.Support;
 using TorchRnn.Tests.Support;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace TorchRnn.Tests.Samples;
+namespace TorchRnn.Samples.Tests;
 
 /// <summary>The FromScratch sample's hand-written Elman equations compute what nn.RNN computes, in float64.</summary>
 public class FromScratchTests

@@ -1,9 +1,9 @@
 using System.IO;
 using System.Text.RegularExpressions;
 using NUnit.Framework;
-using TorchRnn.Tests.Support;
+using TorchRnn.Samples.Tests.Support;
 
-namespace TorchRnn.Tests.Samples;
+namespace TorchRnn.Samples.Tests;
 
 /// <summary>
 /// Each sample with a Python twin prints what the twin printed under PyTorch (tests/fixtures/{Sample}-seed{S}.txt,

@@ -1,8 +1,8 @@
 using NUnit.Framework;
 using Patterns;
-using TorchRnn.Tests.Support;
+using TorchRnn.Samples.Tests.Support;
 
-namespace TorchRnn.Tests.Samples;
+namespace TorchRnn.Samples.Tests;
 
 /// <summary>Each pattern of the Patterns sample, after its short training, clearly beats chance on held-out data.</summary>
 public class PatternsTests
