@@ -123,16 +123,6 @@ public class FromScratchTests
         Assert.That(output, Does.Not.Contain("TOO LARGE"));
     }
 
-    [Test]
-    [NonParallelizable] // it writes to Console.Error
-    public void Main_UnknownArgument_ExitsTwo()
-    {
-        var (code, _, error) = SampleRunner.RunCapturingErrors("FromScratch", "--steps");
-
-        Assert.That(code, Is.EqualTo(2));
-        Assert.That(error, Does.StartWith("usage: FromScratch [--seed S]"));
-    }
-
     private static void AssertMatches(RNN rnn, Tensor input)
     {
         if (rnn.batch_first)

@@ -81,14 +81,4 @@ public class PatternsTests
             .And.Contain("summary\n  many-to-one: accuracy ")
             .And.Contain("\n  many-to-many, unaligned: accuracy "));
     }
-
-    [Test]
-    [NonParallelizable] // it writes to Console.Error
-    public void Main_BadSteps_ExitsTwo()
-    {
-        var (code, _, error) = SampleRunner.RunCapturingErrors("Patterns", "--steps", "0");
-
-        Assert.That(code, Is.EqualTo(2));
-        Assert.That(error, Does.StartWith("usage: Patterns [--seed S] [--steps N]"));
-    }
 }
