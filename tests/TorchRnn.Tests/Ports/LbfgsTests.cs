@@ -1,5 +1,4 @@
 using System;
-using System.Diagnostics;
 using System.Linq;
 using NUnit.Framework;
 using TorchSharp;
@@ -77,7 +76,7 @@ public class LbfgsTests
         long resident = 0;
         for (var step = 0; step < 14; step++)
         {
-            if (step == 4) resident = Resident();
+            if (step == 4) resident = Support.ResidentMemory.Bytes();
             using var scope = torch.NewDisposeScope();
             optimizer.step(() =>
             {
@@ -97,17 +96,8 @@ public class LbfgsTests
                 return detach ? loss.detach() : loss;
             });
         }
-        var gained = (Resident() - resident) / 1e6;
+        var gained = (Support.ResidentMemory.Bytes() - resident) / 1e6;
         TestContext.Out.WriteLine($"detach: {detach}, {evaluations} evaluations, {gained:F1} MB gained");
         return (gained, evaluations);
-    }
-
-    private static long Resident()
-    {
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        GC.Collect();
-        using var process = Process.GetCurrentProcess();
-        return process.WorkingSet64;
     }
 }
