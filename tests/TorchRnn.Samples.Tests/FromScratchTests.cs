@@ -1,7 +1,6 @@
 using System.Collections.Generic;
 using FromScratch;
 using NUnit.Framework;
-using TorchRnn.Samples.Tests.Support;
 using TorchRnn.Tests.Support;
 using TorchSharp;
 using static TorchSharp.torch;

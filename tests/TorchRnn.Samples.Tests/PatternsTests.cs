@@ -1,6 +1,6 @@
 using NUnit.Framework;
 using Patterns;
-using TorchRnn.Samples.Tests.Support;
+using TorchRnn.Tests.Support;
 
 namespace TorchRnn.Samples.Tests;
 

@@ -1,7 +1,7 @@
 using System.IO;
 using System.Text.RegularExpressions;
 using NUnit.Framework;
-using TorchRnn.Samples.Tests.Support;
+using TorchRnn.Tests.Support;
 
 namespace TorchRnn.Samples.Tests;
 

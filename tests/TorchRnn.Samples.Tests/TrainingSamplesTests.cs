@@ -2,7 +2,7 @@ using System.IO;
 using System.Linq;
 using System.Text.Json;
 using NUnit.Framework;
-using TorchRnn.Samples.Tests.Support;
+using TorchRnn.Tests.Support;
 using TorchRnn.Samples;
 
 namespace TorchRnn.Samples.Tests;

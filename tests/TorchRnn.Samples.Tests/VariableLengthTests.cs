@@ -1,5 +1,5 @@
 using NUnit.Framework;
-using TorchRnn.Samples.Tests.Support;
+using TorchRnn.Tests.Support;
 
 namespace TorchRnn.Samples.Tests;
 

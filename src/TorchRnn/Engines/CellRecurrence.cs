@@ -41,6 +41,9 @@ internal sealed class CellRecurrence : SteppedRecurrence, IDisposable
     protected override DirectionSteps Prepare(int index, Tensor layerInput, long[]? batchSizes)
         => new Steps(_cells[index], batchSizes is null ? layerInput.unbind(0) : layerInput.split(batchSizes, 0));
 
+    /// <inheritdoc />
+    protected override DirectionSteps PrepareStep(int index, Tensor stepInput) => new Steps(_cells[index], [stepInput]);
+
     /// <summary>Disposes the native cells (not the parameters, which the module owns).</summary>
     public void Dispose()
     {

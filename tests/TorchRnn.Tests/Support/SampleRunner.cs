@@ -2,7 +2,7 @@ using System;
 using System.IO;
 using System.Reflection;
 
-namespace TorchRnn.Samples.Tests.Support;
+namespace TorchRnn.Tests.Support;
 
 /// <summary>Runs a sample's Main in this process, capturing what it prints. Callers are [NonParallelizable].</summary>
 public static class SampleRunner
