@@ -9,7 +9,7 @@ namespace TorchRnn;
 public static partial class nn
 {
     /// <summary>PyTorch's <c>torch.nn.utils</c>: the helpers of recurrent layers.</summary>
-    public static class utils
+    public static partial class utils
     {
         /// <summary>
         /// PyTorch's <c>torch.nn.utils.rnn</c>: packing and padding batches of variable-length sequences.
