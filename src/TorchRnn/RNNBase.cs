@@ -315,18 +315,10 @@ public abstract class RNNBase : RecurrentModule<(Tensor output, HiddenState h_n)
         Checks.Input(x.DType, x.Size(2, inserted), parameters.DType, input_size);
         var batch = x.Size(batchDim, inserted);
         var length = x.Size(1 - batchDim, inserted);
-        if (h0 is not null)
-        {
-            var hint = batched && h.Rank == 3 && h.Is(o.States, x.Size(1 - batchDim), o.OutputSize) ? Checks.BatchFirstHint(batch_first) : null;
-            Checks.HiddenSize(h, stateInserted, o.States, batch, o.OutputSize, lstm ? "Expected hidden[0] size" : "Expected hidden size", hint);
-            if (lstm) Checks.HiddenSize(c, stateInserted, o.States, batch, hidden_size, "Expected hidden[1] size", hint);
-            Checks.SameDevice(x, h, "hidden");
-            if (c0 is not null) Checks.SameDevice(x, c, "hidden");
-        }
-        Checks.SameDevice(x, parameters, "parameter");
-        Checks.SequenceLength(length);
-        if (h0 is not null) Checks.ProductDType(h.DType, parameters.DType, "hx");
-        if (c0 is not null) Checks.ProductDType(c.DType, parameters.DType, "hx");
+        var hint = h0 is not null && batched && h.Rank == 3 && h.Is(o.States, x.Size(1 - batchDim), o.OutputSize)
+            ? Checks.BatchFirstHint(batch_first)
+            : null;
+        CheckStates(x, hx, h, c, stateInserted, batch, length, hint);
 
         var engine = EngineOf(EngineFor(length, packed: false));
         // Batched input, the common case, needs no dispose scope: its only temporaries are the default states.
@@ -353,6 +345,31 @@ public abstract class RNNBase : RecurrentModule<(Tensor output, HiddenState h_n)
         var (output, h_n) = engine.Run(input.unsqueeze(batchDim), state, training);
         return (output.squeeze(batchDim).MoveToOuterDisposeScope(),
             new HiddenState(h_n.h.squeeze(1), h_n.c?.squeeze(1)).MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// The rest of PyTorch's <c>check_forward_args</c> and ATen's checks, in their order, on states already known to
+    /// have the right rank: sizes (seen after <c>unsqueeze(inserted)</c> for unbatched input), devices, the sequence
+    /// length, and the dtypes the matrix products need.
+    /// </summary>
+    private void CheckStates(in TensorInfo x, HiddenState? hx, in TensorInfo h, in TensorInfo c, int inserted, long batch, long length,
+        string? hint)
+    {
+        var o = _options;
+        var parameters = ParameterInfo;
+        var lstm = Mode.HasCell();
+        if (hx is not null)
+        {
+            Checks.HiddenSize(h, inserted, o.States, batch, o.OutputSize, lstm ? "Expected hidden[0] size" : "Expected hidden size", hint);
+            if (lstm) Checks.HiddenSize(c, inserted, o.States, batch, hidden_size, "Expected hidden[1] size", hint);
+            Checks.SameDevice(x, h, "hidden");
+            if (lstm) Checks.SameDevice(x, c, "hidden");
+        }
+        Checks.SameDevice(x, parameters, "parameter");
+        Checks.SequenceLength(length);
+        if (hx is null) return;
+        Checks.ProductDType(h.DType, parameters.DType, "hx");
+        if (lstm) Checks.ProductDType(c.DType, parameters.DType, "hx");
     }
 
     /// <summary>
@@ -385,17 +402,7 @@ public abstract class RNNBase : RecurrentModule<(Tensor output, HiddenState h_n)
         var c0 = hx?.c;
         var h = h0 is null ? default : TensorInfo.Of(h0);
         var c = c0 is null ? default : TensorInfo.Of(c0);
-        if (h0 is not null)
-        {
-            Checks.HiddenSize(h, -1, o.States, batch, o.OutputSize, lstm ? "Expected hidden[0] size" : "Expected hidden size");
-            if (lstm) Checks.HiddenSize(c, -1, o.States, batch, hidden_size, "Expected hidden[1] size");
-            Checks.SameDevice(x, h, "hidden");
-            if (c0 is not null) Checks.SameDevice(x, c, "hidden");
-        }
-        Checks.SameDevice(x, parameters, "parameter");
-        Checks.SequenceLength(batchSizes.Length);
-        if (h0 is not null) Checks.ProductDType(h.DType, parameters.DType, "hx");
-        if (c0 is not null) Checks.ProductDType(c.DType, parameters.DType, "hx");
+        CheckStates(x, hx, h, c, -1, batch, batchSizes.Length, hint: null);
 
         var engine = EngineOf(EngineFor(batchSizes.Length, packed: true));
         using var scope = torch.NewDisposeScope();
