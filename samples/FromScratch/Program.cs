@@ -4,7 +4,6 @@
 // Everything is float64, so hand-written and library results agree to about 1e-15; the program fails (exit code 1)
 // if any difference reaches 1e-12.
 using System;
-using System.Globalization;
 using FromScratch;
 using TorchRnn; // brings TorchRnn.nn, so nn.RNN(...) reads as in PyTorch
 using TorchRnn.Samples;

@@ -6,7 +6,6 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using TorchRnn.Samples;
-using TorchSharp;
 
 var outOption = SampleCommandLine.Option("--out", "The folder for gradient-flow.png.", "out");
 var stepsOption = SampleCommandLine.Option("--steps", "T, the number of time steps.", 100).AtLeast(2);

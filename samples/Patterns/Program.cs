@@ -4,7 +4,6 @@
 //   dotnet run -c Release --project samples/Patterns -- --seed 0
 // --steps N trains every pattern for N batches instead of its default (for a quick look).
 using System;
-using System.Globalization;
 using System.CommandLine;
 using Patterns;
 using TorchRnn.Samples;

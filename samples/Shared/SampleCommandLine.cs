@@ -4,7 +4,6 @@
 using System;
 using System.CommandLine;
 using System.CommandLine.Help;
-using System.CommandLine.Parsing;
 using System.Globalization;
 
 namespace TorchRnn.Samples;

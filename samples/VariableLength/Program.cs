@@ -1,6 +1,5 @@
 // Variable-length sequences classified by a packed GRU. Padding a batch to its longest sequence is how tensors
 // hold ragged data; packing tells the GRU where each sequence ends, so the padding never enters the result.
-using System;
 using System.Linq;
 using TorchRnn; // brings TorchRnn.nn, so nn.utils.rnn.pack_sequence(...) reads as in PyTorch
 using TorchRnn.Samples;

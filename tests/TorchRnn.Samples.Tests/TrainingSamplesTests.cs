@@ -3,7 +3,6 @@ using System.Linq;
 using System.Text.Json;
 using NUnit.Framework;
 using TorchRnn.Tests.Support;
-using TorchRnn.Samples;
 
 namespace TorchRnn.Samples.Tests;
 

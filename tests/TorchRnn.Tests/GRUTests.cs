@@ -1,6 +1,5 @@
 using System.Linq;
 using NUnit.Framework;
-using TorchSharp;
 
 namespace TorchRnn.Tests;
 

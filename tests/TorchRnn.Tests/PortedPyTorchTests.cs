@@ -3,7 +3,6 @@ using System.Collections.Generic;
 using NUnit.Framework;
 using TorchRnn.Tests.Support;
 using TorchSharp;
-using static TorchSharp.torch;
 
 namespace TorchRnn.Tests;
 

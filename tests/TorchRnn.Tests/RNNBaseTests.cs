@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using NUnit.Framework;
-using TorchRnn.Tests.Support;
 using TorchSharp;
 using static TorchSharp.torch;
 

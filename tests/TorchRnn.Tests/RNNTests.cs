@@ -1,9 +1,7 @@
-using System.Collections.Generic;
 using System.Linq;
 using NUnit.Framework;
 using TorchRnn.Tests.Support;
 using TorchSharp;
-using static TorchSharp.torch;
 
 namespace TorchRnn.Tests;
 

@@ -1,7 +1,5 @@
-using System.Collections.Generic;
 using System.Linq;
 using NUnit.Framework;
-using TorchRnn.Tests.Support;
 using TorchSharp;
 using static TorchSharp.torch;
 

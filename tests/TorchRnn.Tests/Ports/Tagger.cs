@@ -1,6 +1,5 @@
 // The recommended usings for a ported model (README "One nn"): TorchSharp's at the top, TorchRnn's inside the
 // namespace, where C# looks first, so `nn`, `LSTM` and `PackedSequence` are TorchRnn's with no alias and no warning.
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 

@@ -1,10 +1,8 @@
-using System;
 using System.Diagnostics;
 using System.Linq;
 using NUnit.Framework;
 using TorchRnn.Tests.Support;
 using TorchSharp;
-using static TorchSharp.torch;
 
 namespace TorchRnn.Tests.Robustness;
 
