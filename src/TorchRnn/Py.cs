@@ -30,12 +30,12 @@ public static class Py
     /// <see cref="TorchSharp.Modules.Parameter"/> starts with the line <c>Parameter containing:</c>. TorchSharp cannot
     /// name a result's autograd node, so where PyTorch prints <c>grad_fn=&lt;Name&gt;</c> nothing is printed.</item>
     /// <item><see cref="long"/><c>[]</c> (a shape such as <c>tensor.shape</c>): <c>torch.Size([1, 3, 6])</c>; empty: <c>torch.Size([])</c>.</item>
-    /// <item><see cref="torch.nn.Module"/>: the module's own <see cref="object.ToString"/> when its type overrides it
-    /// (TorchRnn's layers print PyTorch's repr, e.g. <c>LSTM(4, 8, num_layers=2)</c>); otherwise PyTorch's container
-    /// layout <c>Name(\n  (child): childrepr\n)</c> from <c>named_children()</c>, indented 2 per level, named by the
-    /// .NET type name, and <c>Name()</c> without children. TorchSharp's Linear, Dropout, Embedding, LayerNorm and ReLU
-    /// get PyTorch's <c>extra_repr</c> (<c>Linear(in_features=4, out_features=2, bias=True)</c>); other TorchSharp
-    /// layers, which carry no such text, print <c>Name()</c>.</item>
+    /// <item><see cref="torch.nn.Module"/>: PyTorch's module repr, the .NET type name then the module's
+    /// <c>extra_repr</c> and its children from <c>named_children()</c>, <c>Name(\n  (child): childrepr\n)</c>,
+    /// indented 2 per level, or <c>Name(extra)</c> and <c>Name()</c> without children. <c>extra_repr</c> is the
+    /// module's own where it implements <see cref="IExtraRepr"/> (TorchRnn's layers do: <c>LSTM(4, 8, num_layers=2)</c>);
+    /// TorchSharp's Linear, Dropout, Embedding, LayerNorm and ReLU get PyTorch's (<c>Linear(in_features=4,
+    /// out_features=2, bias=True)</c>); other modules have none.</item>
     /// <item><see cref="PackedSequence"/>: PyTorch's namedtuple repr, <c>PackedSequence(data=tensor([1, 4, 6, 2, 5, 3]),
     /// batch_sizes=tensor([3, 2, 1]), sorted_indices=tensor([2, 0, 1]), unsorted_indices=tensor([1, 2, 0]))</c> on one
     /// line, with <c>None</c> for absent indices (its own <see cref="PackedSequence.ToString"/>).</item>
@@ -150,15 +150,11 @@ public static class Py
 
     /// <summary>
     /// PyTorch's <c>Module.__repr__</c>: the type name, then the module's <c>extra_repr</c> and its children, each child
-    /// indented; a module whose type overrides ToString (TorchRnn's do) prints that instead.
+    /// indented.
     /// </summary>
     private static string ModuleRepr(torch.nn.Module module)
     {
-        if (OverridesToString(module))
-        {
-            return module.ToString() ?? "";
-        }
-        var extra = ExtraRepr(module);
+        var extra = module is IExtraRepr own ? own.extra_repr() : ExtraRepr(module);
         var lines = (extra.Length == 0 ? [] : extra.Split('\n')).ToList();
         var children = module.named_children()
             .Select(child => "(" + child.name + "): " + IndentFollowingLines(repr(child.module), 2))
@@ -185,18 +181,6 @@ public static class Py
         LayerNorm norm => $"{TensorFormatter.PythonTuple(norm.normalized_shape)}, eps={PythonFloat.Repr(norm.eps)}, elementwise_affine={(norm.elementwise_affine ? "True" : "False")}",
         _ => "",
     };
-
-    /// <summary>Whether the most-derived ToString() is declared below TorchSharp's Module classes.</summary>
-    private static bool OverridesToString(torch.nn.Module module)
-    {
-        var declaring = module.GetType().GetMethod(nameof(ToString), Type.EmptyTypes)?.DeclaringType;
-        if (declaring is null || declaring == typeof(object))
-        {
-            return false;
-        }
-        var definition = declaring.IsGenericType ? declaring.GetGenericTypeDefinition() : declaring;
-        return !(definition.DeclaringType == typeof(torch.nn) && definition.Name.StartsWith("Module", StringComparison.Ordinal));
-    }
 
     private static string TypeName(Type type)
     {

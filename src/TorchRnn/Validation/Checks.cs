@@ -122,8 +122,9 @@ internal static class Checks
     }
 
     /// <summary>
-    /// TorchRnn's check: input and states must be dense. LibTorch's recurrent code reshapes them, which sparse tensors
-    /// do not support (a native error in PyTorch too, with no wording worth copying).
+    /// TorchRnn's check: input and states must be dense. PyTorch is not consistent here: 1.13 runs a sparse h through
+    /// RNN and LSTM and a sparse input through the cells, and fails natively (reshape is not implemented for sparse
+    /// tensors) on the other combinations. TorchRnn refuses them all alike, before any native call.
     /// </summary>
     public static void Dense(Tensor? tensor, string paramName)
     {

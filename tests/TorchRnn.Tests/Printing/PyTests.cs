@@ -24,12 +24,12 @@ public class PyTests
         public override Tensor forward(Tensor input) => input;
     }
 
-    /// <summary>A module that prints itself, as TorchRnn's layers do.</summary>
-    private abstract class Printed(string name, string text) : torch.nn.Module<Tensor, Tensor>(name)
+    /// <summary>A module with its own <c>extra_repr</c>, as TorchRnn's layers have.</summary>
+    private abstract class Printed(string name, string extra) : torch.nn.Module<Tensor, Tensor>(name), IExtraRepr
     {
         public override Tensor forward(Tensor input) => input;
 
-        public override string ToString() => text;
+        public string extra_repr() => extra;
     }
 
     /// <summary>Python: <c>class Net(torch.nn.Module)</c> with <c>self.fc = torch.nn.Linear(4, 2)</c>.</summary>
@@ -48,9 +48,11 @@ public class PyTests
 
     private sealed class Empty() : Container(nameof(Empty));
 
-    private sealed class Custom() : Printed(nameof(Custom), "Custom(3, bias=False)");
+    private sealed class Custom() : Printed(nameof(Custom), "3, bias=False");
 
-    private sealed class MultiLine() : Printed(nameof(MultiLine), "MultiLine(\n  (x): Inner()\n)");
+    private sealed class Inner() : Container(nameof(Inner));
+
+    private sealed class MultiLine() : Container(nameof(MultiLine), ("x", new Inner()));
 
     /// <summary>What <paramref name="action"/> writes to Console.Out.</summary>
     private static string CaptureConsole(Action action)
@@ -172,9 +174,9 @@ public class PyTests
         yield return Module(() => new Outer(),
             "Outer(\n  (net): Net(\n    (fc): Linear(in_features=4, out_features=2, bias=True)\n  )\n  (head): Linear(in_features=2, out_features=1, bias=True)\n)",
             "Repr_NestedContainers_IndentTwoPerLevel");
-        yield return Module(() => new Custom(), "Custom(3, bias=False)", "Repr_ModuleOverridingToString_UsesToString");
+        yield return Module(() => new Custom(), "Custom(3, bias=False)", "Repr_ModuleWithExtraRepr_PrintsItInParentheses");
         yield return Module(() => new Holder(new Custom()), "Holder(\n  (child): Custom(3, bias=False)\n)",
-            "Repr_ChildOverridingToString_UsesToStringInsideContainer");
+            "Repr_ChildWithExtraRepr_PrintsItInsideContainer");
         yield return Module(() => new Holder(new MultiLine()), "Holder(\n  (child): MultiLine(\n    (x): Inner()\n  )\n)",
             "Repr_MultiLineChild_IsIndentedAfterItsFirstLine");
         yield return Module(() => new Empty(), "Empty()", "Repr_ModuleWithoutChildren_PrintsEmptyParentheses");
