@@ -67,6 +67,22 @@ public static class Errors
         return (w.GetProperty("category").GetString()!, w.GetProperty("message").GetString()!);
     }
 
+    /// <summary>
+    /// PyTorch's load_state_dict for CheckpointTests' mismatch <paramref name="name"/>: its error message (null when it
+    /// loads), and the missing keys, unexpected keys and size mismatches (key, checkpoint shape, model shape) it names.
+    /// </summary>
+    public static (string? Message, string[] Missing, string[] Unexpected, (string Key, long[] File, long[] Model)[] SizeMismatches)
+        Checkpoint(string name)
+    {
+        var c = Document.Value.RootElement.GetProperty("checkpoints").GetProperty(name);
+        string[] Keys(string property) => c.GetProperty(property).EnumerateArray().Select(k => k.GetString()!).ToArray();
+        long[] Shape(JsonElement e) => e.EnumerateArray().Select(d => d.GetInt64()).ToArray();
+        var pytorch = c.GetProperty("pytorch");
+        return (pytorch.ValueKind == JsonValueKind.Null ? null : pytorch.GetProperty("message").GetString(), Keys("missing_keys"),
+            Keys("unexpected_keys"),
+            c.GetProperty("size_mismatches").EnumerateArray().Select(m => (m[0].GetString()!, Shape(m[1]), Shape(m[2]))).ToArray());
+    }
+
     /// <summary>Asserts that <paramref name="error"/> says exactly the message of case <paramref name="name"/>.</summary>
     public static void Expect(string name, Exception error) => Expect(Case(name), error, Case(name).Message);
 
