@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 
 namespace TorchRnn.Tests;
 
-/// <summary>PyTorch's own RNN tests (test/test_nn.py), ported for RNN and RNNCell.</summary>
+/// <summary>PyTorch's own RNN tests (test/test_nn.py in the pytorch/pytorch repository), ported for every module.</summary>
 public class PortedPyTorchTests
 {
     private static IEnumerable<string> DeviceNames() => Devices.Names();

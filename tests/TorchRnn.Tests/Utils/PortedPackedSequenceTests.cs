@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 
 namespace TorchRnn.Tests.Utils;
 
-/// <summary>PyTorch's own tests of torch.nn.utils.rnn (test/nn/test_packed_sequence.py), ported.</summary>
+/// <summary>PyTorch's own tests of torch.nn.utils.rnn (test/nn/test_packed_sequence.py in the pytorch/pytorch repository), ported.</summary>
 public class PortedPackedSequenceTests
 {
     private const int MaxLen = 9;
