@@ -1,7 +1,6 @@
 using System;
 using System.Linq;
 using TorchRnn.Onnx.Graph;
-using TorchRnn.Onnx.Layers;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -6,7 +6,6 @@ using System.IO;
 using System.Linq;
 using System.Text;
 using TorchSharp;
-using static TorchSharp.torch;
 
 namespace TorchRnn.Benchmarks;
 

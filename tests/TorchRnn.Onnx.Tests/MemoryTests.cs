@@ -1,6 +1,5 @@
 using NUnit.Framework;
 using TorchSharp;
-using static TorchSharp.torch;
 
 namespace TorchRnn.Onnx.Tests;
 

@@ -1,7 +1,6 @@
 using System;
 using System.IO;
 using NUnit.Framework;
-using TorchRnn.Onnx.Tests.Support;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -4,7 +4,6 @@ using System.Linq;
 using NUnit.Framework;
 using TorchRnn.Tests.Support;
 using TorchSharp;
-using static TorchSharp.torch;
 
 namespace TorchRnn.Tests;
 

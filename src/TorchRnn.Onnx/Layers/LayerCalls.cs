@@ -1,5 +1,4 @@
 using System;
-using System.Linq;
 using TorchRnn.Onnx.Graph;
 using TorchSharp;
 using TorchSharp.Modules;

@@ -1,7 +1,6 @@
 using System;
 using TorchRnn.Onnx.Graph;
 using TorchRnn.Onnx.Layers;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace TorchRnn.Onnx.Recurrent;

@@ -6,8 +6,10 @@ using static TorchSharp.torch;
 namespace TorchRnn;
 
 /// <summary>
-/// PyTorch's argument and input checks, with PyTorch 2.x's wording, run before any native call so that bad input
-/// surfaces as an <see cref="ArgumentException"/> rather than a native exception.
+/// The argument and input checks, run before any native call so that bad input surfaces as an
+/// <see cref="ArgumentException"/> rather than a native exception. Most are PyTorch's (Python's <c>RNNBase</c> and
+/// ATen's), in PyTorch's order and with its wording; those PyTorch does not have (it fails natively, silently, or
+/// with an error not worth copying) are TorchRnn's own, and their summaries begin "TorchRnn's check".
 /// </summary>
 internal static class Checks
 {

@@ -1,6 +1,5 @@
 using System.Linq;
 using NUnit.Framework;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace TorchRnn.Onnx.Tests.Support;

@@ -124,6 +124,38 @@ public class PyTests
         Assert.That(Py.repr(ValueTuple.Create(1)), Is.EqualTo("(1,)"));
     }
 
+    // Expected strings printed by Python 3 (repr of the same values).
+    [Test]
+    public void Repr_ListsAndDictionaries_PrintLikePython()
+    {
+        Assert.That(Py.repr(new object?[] { 1, 2.5, "a", null }), Is.EqualTo("[1, 2.5, 'a', None]"));
+        Assert.That(Py.repr(new System.Collections.Generic.Dictionary<string, object> { ["a"] = 1, ["b"] = 2.0 }), Is.EqualTo("{'a': 1, 'b': 2.0}"));
+        Assert.That(Py.repr(new System.Collections.Generic.List<int>()), Is.EqualTo("[]"));
+        Assert.That(Py.repr(new[] { (1, 2) }), Is.EqualTo("[(1, 2)]"));
+        Assert.That(Py.repr(new[] { new[] { 1 }, new[] { 2, 3 } }), Is.EqualTo("[[1], [2, 3]]"));
+        Assert.That(Py.repr(new long[] { 2, 3 }), Is.EqualTo("torch.Size([2, 3])"), "a long[] is a shape");
+    }
+
+    // Expected strings printed by Python 3: f"{1.7881393432617188e-06:.2e}", f"{0.125:.2f}", ...
+    [TestCase(1.7881393432617188e-06, ".2e", "1.79e-06")]
+    [TestCase(0.125, ".2f", "0.12")]
+    [TestCase(0.8765, ".1%", "87.6%")]
+    [TestCase(0.5, ".0%", "50%")]
+    [TestCase(2.5, ".0f", "2")]
+    [TestCase(1e-5, "", "1e-05")]
+    public void Format_FloatSpecs_PrintLikePython(double value, string spec, string expected)
+    {
+        Assert.That(Py.format(value, spec), Is.EqualTo(expected));
+    }
+
+    [TestCase("g")]
+    [TestCase(".2g")]
+    [TestCase(".xf")]
+    public void Format_UnsupportedSpec_Throws(string spec)
+    {
+        Assert.That(() => Py.format(1.0, spec), Throws.ArgumentException.With.Message.Contains("Unsupported float format spec"));
+    }
+
     [Test]
     public void Repr_TupleOfTensors_UsesTensorRepr()
     {

@@ -164,6 +164,35 @@ public class CheckpointTests
         AssertUnchanged(model, snapshot);
     }
 
+    // What the first bytes say, instead of a reader's guess ("saved using the old PyTorch format" for any junk).
+    [TestCase(".pt", new byte[0], "is empty (0 bytes).")]
+    [TestCase(".pt", new byte[] { 0x6a, 0x75, 0x6e, 0x6b }, "is not a torch.save file (a zip archive, starting with 'PK'): it starts with 6a 75 6e 6b.")]
+    [TestCase(".safetensors", new byte[] { 0x6a, 0x75, 0x6e, 0x6b }, "is not a safetensors file (an 8-byte header length, then a JSON header starting with '{'): it starts with 6a 75 6e 6b.")]
+    [TestCase(".safetensors", new byte[] { (byte)'P', (byte)'K', 3, 4, 0 }, "is a torch.save file, not safetensors: name it .pt.")]
+    [TestCase(".pt", new byte[] { 2, 0, 0, 0, 0, 0, 0, 0, (byte)'{', (byte)'}' }, "is a safetensors file, not torch.save's zip archive: name it .safetensors.")]
+    public void Load_NotACheckpoint_SaysWhatTheFileIs(string ext, byte[] content, string says)
+    {
+        var path = TempFile(ext);
+        File.WriteAllBytes(path, content);
+        using var model = CheckpointCase.Build("rnn_relu");
+
+        var e = Assert.Throws<InvalidDataException>(() => Checkpoint.load(model, path))!;
+
+        Assert.That(e.Message, Is.EqualTo($"The checkpoint {path} {says}"));
+    }
+
+    [Test]
+    public void Load_PyTorchLegacyFormat_SaysSoAndHowToResave()
+    {
+        // Written by generate_legacy_checkpoint.py: torch.save(..., _use_new_zipfile_serialization=False).
+        var path = Path.Combine(CheckpointCase.FixtureDirectory, "legacy", "rnn_legacy.pt");
+        using var model = new SequenceModel(nn.RNN(3, 5), torch.nn.Linear(5, 1));
+
+        var e = Assert.Throws<InvalidDataException>(() => Checkpoint.load(model, path))!;
+
+        Assert.That(e.Message, Does.Contain("is in PyTorch's legacy format").And.Contain("torch.save(model.state_dict(), path)"));
+    }
+
     [Test]
     public void Load_UnknownExtension_ThrowsArgumentException()
     {

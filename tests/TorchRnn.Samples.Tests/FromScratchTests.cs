@@ -5,7 +5,7 @@ using TorchRnn.Tests.Support;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace TorchRnn.Tests.Samples;
+namespace TorchRnn.Samples.Tests;
 
 /// <summary>The FromScratch sample's hand-written Elman equations compute what nn.RNN computes, in float64.</summary>
 public class FromScratchTests
@@ -120,16 +120,6 @@ public class FromScratchTests
             .And.Contain("RNN(4, 3, num_layers=2, bidirectional=True)\n")
             .And.Contain("(below 1e-12: the equations are nn.RNN)\n"));
         Assert.That(output, Does.Not.Contain("TOO LARGE"));
-    }
-
-    [Test]
-    [NonParallelizable] // it writes to Console.Error
-    public void Main_UnknownArgument_ExitsTwo()
-    {
-        var (code, _, error) = SampleRunner.RunCapturingErrors("FromScratch", "--steps");
-
-        Assert.That(code, Is.EqualTo(2));
-        Assert.That(error, Does.StartWith("usage: FromScratch [--seed S]"));
     }
 
     private static void AssertMatches(RNN rnn, Tensor input)

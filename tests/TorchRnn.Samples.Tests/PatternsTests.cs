@@ -2,7 +2,7 @@ using NUnit.Framework;
 using Patterns;
 using TorchRnn.Tests.Support;
 
-namespace TorchRnn.Tests.Samples;
+namespace TorchRnn.Samples.Tests;
 
 /// <summary>Each pattern of the Patterns sample, after its short training, clearly beats chance on held-out data.</summary>
 public class PatternsTests
@@ -80,15 +80,5 @@ public class PatternsTests
             .And.Contain("  encoder h_n[0] = decoder h_0 (N, H): torch.Size([1000, 64])\n")
             .And.Contain("summary\n  many-to-one: accuracy ")
             .And.Contain("\n  many-to-many, unaligned: accuracy "));
-    }
-
-    [Test]
-    [NonParallelizable] // it writes to Console.Error
-    public void Main_BadSteps_ExitsTwo()
-    {
-        var (code, _, error) = SampleRunner.RunCapturingErrors("Patterns", "--steps", "0");
-
-        Assert.That(code, Is.EqualTo(2));
-        Assert.That(error, Does.StartWith("usage: Patterns [--seed S] [--steps N]"));
     }
 }

@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 using NUnit.Framework;
 using TorchRnn.Tests.Support;
 
-namespace TorchRnn.Tests.Samples;
+namespace TorchRnn.Samples.Tests;
 
 /// <summary>
 /// Each sample with a Python twin prints what the twin printed under PyTorch (tests/fixtures/{Sample}-seed{S}.txt,

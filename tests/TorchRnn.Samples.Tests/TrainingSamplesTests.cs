@@ -3,9 +3,8 @@ using System.Linq;
 using System.Text.Json;
 using NUnit.Framework;
 using TorchRnn.Tests.Support;
-using TorchRnn.Samples;
 
-namespace TorchRnn.Tests.Samples;
+namespace TorchRnn.Samples.Tests;
 
 /// <summary>GradientFlow and TrainSequence: their core functions, and their programs in small quick runs.</summary>
 [NonParallelizable] // the programs write to Console.Out and set LibTorch's thread count

@@ -1,7 +1,7 @@
 using NUnit.Framework;
 using TorchRnn.Tests.Support;
 
-namespace TorchRnn.Tests.Samples;
+namespace TorchRnn.Samples.Tests;
 
 [NonParallelizable] // it writes to Console.Out
 public class VariableLengthTests
@@ -13,13 +13,5 @@ public class VariableLengthTests
         Assert.That(code, Is.EqualTo(0), output);
         Assert.That(output, Does.Contain("batch_sizes: tensor([3, 2, 2, 1]) sorted_indices: tensor([0, 2, 1])")
             .And.Contain("accuracy on 500 new sequences").And.Contain("packed batch vs each sequence alone"));
-    }
-
-    [Test]
-    public void Main_UnknownArgument_PrintsUsage()
-    {
-        var (code, _, error) = SampleRunner.RunCapturingErrors("VariableLength", "--bogus");
-        Assert.That(code, Is.EqualTo(2));
-        Assert.That(error, Does.Contain("usage: VariableLength [--seed S]"));
     }
 }

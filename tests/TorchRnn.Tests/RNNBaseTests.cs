@@ -1,0 +1,178 @@
+using System;
+using System.Collections.Generic;
+using NUnit.Framework;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TorchRnn.Tests;
+
+/// <summary>The common type of RNN, LSTM and GRU: PyTorch's mode strings, one state type, forward and call alike.</summary>
+public class RNNBaseTests
+{
+    private static IEnumerable<TestCaseData> Modes()
+    {
+        yield return new TestCaseData("LSTM", typeof(LSTM), "LSTM(5, 6, num_layers=2)");
+        yield return new TestCaseData("GRU", typeof(GRU), "GRU(5, 6, num_layers=2)");
+        yield return new TestCaseData("RNN_TANH", typeof(RNN), "RNN(5, 6, num_layers=2)");
+        yield return new TestCaseData("RNN_RELU", typeof(RNN), "RNN(5, 6, num_layers=2)");
+    }
+
+    [TestCaseSource(nameof(Modes))]
+    public void Factory_PyTorchModeString_BuildsThatModuleWithPyTorchsDraws(string mode, Type type, string repr)
+    {
+        torch.manual_seed(7);
+        using RNNBase built = nn.RNNBase(mode, 5, 6, 2);
+        torch.manual_seed(7);
+        using RNNBase direct = mode switch
+        {
+            "LSTM" => nn.LSTM(5, 6, 2),
+            "GRU" => nn.GRU(5, 6, 2),
+            _ => nn.RNN(5, 6, 2, nonlinearity: mode == "RNN_RELU" ? "relu" : "tanh"),
+        };
+        Assert.That((built.GetType(), built.mode, built.ToString()), Is.EqualTo((type, mode, repr)));
+        foreach (var (name, p) in direct.named_parameters())
+            Assert.That(built.get_parameter(name)!.allclose(p, 0, 0), Is.True, name);
+    }
+
+    [Test]
+    public void Factory_UnknownMode_ThrowsPyTorchsMessage()
+    {
+        var error = Assert.Throws<ArgumentException>(() => nn.RNNBase("LSTMP", 5, 6));
+        Assert.That(error!.Message, Does.StartWith("Unrecognized RNN mode: LSTMP"));
+    }
+
+    [Test]
+    public void Factory_ProjectionsOnGru_ThrowsPyTorchsMessage()
+    {
+        var error = Assert.Throws<ArgumentException>(() => nn.RNNBase("GRU", 5, 6, proj_size: 3));
+        Assert.That(error!.Message, Does.StartWith("proj_size argument is only supported for LSTM, not RNN or GRU"));
+    }
+
+    [TestCaseSource(nameof(Modes))]
+    public void Call_HiddenStateCarriedAcrossCalls_EqualsOneCallOverTheWholeSequence(string mode, Type type, string repr)
+    {
+        using var scope = torch.NewDisposeScope();
+        torch.manual_seed(0);
+        RNNBase rnn = nn.RNNBase(mode, 5, 6, 2);
+        var x = torch.randn(6, 3, 5);
+        var (whole, last) = rnn.call(x);
+        HiddenState? hidden = null;
+        var pieces = new List<Tensor>();
+        foreach (var chunk in x.split(2, 0))
+        {
+            var (output, h_n) = rnn.call(chunk, hidden);
+            pieces.Add(output);
+            hidden = h_n.detach();
+        }
+        Assert.That(torch.cat(pieces, 0).allclose(whole, 1e-6, 1e-6), Is.True);
+        Assert.That(hidden!.Value.h.allclose(last.h, 1e-6, 1e-6), Is.True);
+        Assert.That(hidden.Value.has_cell, Is.EqualTo(mode == "LSTM"));
+    }
+
+    [Test]
+    public void Forward_StateLeftOut_WorksOnEveryModuleAsCallDoes()
+    {
+        using var scope = torch.NewDisposeScope();
+        var x = torch.randn(2, 3, 4);
+        var step = torch.randn(3, 4);
+        Assert.That(nn.RNN(4, 5).forward(x).output.shape, Is.EqualTo(new long[] { 2, 3, 5 }));
+        Assert.That(nn.GRU(4, 5).forward(x).output.shape, Is.EqualTo(new long[] { 2, 3, 5 }));
+        Assert.That(nn.LSTM(4, 5).forward(x).state.c_n.shape, Is.EqualTo(new long[] { 1, 3, 5 }));
+        Assert.That(nn.RNNBase("GRU", 4, 5).forward(x).h_n.h.shape, Is.EqualTo(new long[] { 1, 3, 5 }));
+        Assert.That(nn.RNNCell(4, 5).forward(step).shape, Is.EqualTo(new long[] { 3, 5 }));
+        Assert.That(nn.GRUCell(4, 5).forward(step).shape, Is.EqualTo(new long[] { 3, 5 }));
+        Assert.That(nn.LSTMCell(4, 5).forward(step).c_1.shape, Is.EqualTo(new long[] { 3, 5 }));
+        using var packed = nn.utils.rnn.pack_sequence([torch.randn(2, 4), torch.randn(1, 4)]);
+        Assert.That(nn.LSTM(4, 5).forward(packed).output.data.shape, Is.EqualTo(new long[] { 3, 5 }));
+    }
+
+    [Test]
+    public void Call_GruGivenAnLstmState_ThrowsArgumentException()
+    {
+        using var scope = torch.NewDisposeScope();
+        RNNBase gru = nn.GRU(4, 5);
+        var error = Assert.Throws<ArgumentException>(() => gru.call(torch.randn(2, 3, 4), (torch.zeros(1, 3, 5), torch.zeros(1, 3, 5))));
+        Assert.That(error!.Message, Does.StartWith("hx holds a cell state c, which only LSTM and LSTMCell take"));
+    }
+
+    [Test]
+    public void Call_LstmGivenHAlone_ThrowsArgumentNullException()
+    {
+        using var scope = torch.NewDisposeScope();
+        RNNBase lstm = nn.LSTM(4, 5);
+        var error = Assert.Throws<ArgumentNullException>(() => lstm.call(torch.randn(2, 3, 4), torch.zeros(1, 3, 5)));
+        Assert.That(error!.Message, Does.StartWith("hx must hold two tensors, (h_0, c_0), but c_0 is null"));
+    }
+
+    [Test]
+    public void Call_PackedInput_RunsModuleLevelAndPackedHooks()
+    {
+        using var scope = torch.NewDisposeScope();
+        var gru = nn.GRU(4, 5);
+        var seen = new List<string>();
+        gru.register_forward_pre_hook(_ => seen.Add("module pre"));
+        gru.register_forward_hook(_ => seen.Add("module post"));
+        using var pre = gru.RegisterPackedForwardPreHook((m, x, hx) => { seen.Add($"packed pre {x.batch_sizes.shape[0]}"); return null; });
+        using var post = gru.RegisterPackedForwardHook((m, x, hx, result) =>
+        {
+            seen.Add("packed post");
+            return (result.output, result.h_n.h * 0);
+        });
+        using var packed = nn.utils.rnn.pack_sequence([torch.randn(3, 4), torch.randn(1, 4)]);
+        var (_, h_n) = gru.call(packed);
+        Assert.That(seen, Is.EqualTo(new[] { "module pre", "packed pre 3", "packed post", "module post" }));
+        Assert.That(h_n.abs().max().item<float>(), Is.Zero, "the forward hook's result replaces the module's");
+
+        post.Dispose();
+        seen.Clear();
+        gru.call(packed);
+        Assert.That(seen, Is.EqualTo(new[] { "module pre", "packed pre 3", "module post" }), "a disposed handle removes its hook");
+    }
+
+    [Test]
+    public void Call_DisposedModule_ThrowsObjectDisposedExceptionNamingIt()
+    {
+        var lstm = nn.LSTM(4, 5);
+        lstm.Dispose();
+        using var x = torch.randn(2, 3, 4);
+        var error = Assert.Throws<ObjectDisposedException>(() => lstm.call(x));
+        Assert.That(error!.ObjectName, Is.EqualTo("LSTM"));
+        var cell = nn.GRUCell(4, 5);
+        cell.Dispose();
+        Assert.That(Assert.Throws<ObjectDisposedException>(() => cell.call(x[0]))!.ObjectName, Is.EqualTo("GRUCell"));
+    }
+
+    [Test]
+    public void Call_DisposedInputOrState_ThrowsArgumentExceptionNamingIt()
+    {
+        using var rnn = nn.RNN(4, 5);
+        var x = torch.randn(2, 3, 4);
+        var h = torch.zeros(1, 3, 5);
+        h.Dispose();
+        Assert.That(Assert.Throws<ArgumentException>(() => rnn.call(x, h))!.ParamName, Is.EqualTo("hx"));
+        x.Dispose();
+        var error = Assert.Throws<ArgumentException>(() => rnn.call(x));
+        Assert.That(error!.Message, Does.StartWith("input is a disposed tensor"));
+        Assert.That(error.ParamName, Is.EqualTo("input"));
+    }
+
+    [TestCase(false, new long[] { 3, 7, 4 }, "Did you mean batch_first=True?")]
+    [TestCase(true, new long[] { 7, 3, 4 }, "Did you mean batch_first=False?")]
+    public void Call_InputLaidOutTheOtherWay_HiddenSizeErrorHintsAtBatchFirst(bool batch_first, long[] shape, string hint)
+    {
+        using var scope = torch.NewDisposeScope();
+        var rnn = nn.RNN(4, 5, 2, batch_first: batch_first);
+        var error = Assert.Throws<ArgumentException>(() => rnn.call(torch.randn(shape), torch.zeros(2, 3, 5)));
+        Assert.That(error!.Message, Does.StartWith("Expected hidden size (2, 7, 5), got [2, 3, 5]. " + hint));
+    }
+
+    [Test]
+    public void Call_HiddenSizeWrongForBothReadings_GivesPyTorchsMessageAlone()
+    {
+        using var scope = torch.NewDisposeScope();
+        var rnn = nn.RNN(4, 5, 2);
+        var error = Assert.Throws<ArgumentException>(() => rnn.call(torch.randn(6, 7, 4), torch.zeros(2, 3, 5)));
+        Assert.That(error!.Message, Does.StartWith("Expected hidden size (2, 7, 5), got [2, 3, 5]"));
+        Assert.That(error.Message, Does.Not.Contain("batch_first"));
+    }
+}
