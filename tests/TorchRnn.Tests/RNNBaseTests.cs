@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using NUnit.Framework;
 using TorchRnn.Tests.Support;
 using TorchSharp;
@@ -68,21 +69,44 @@ public class RNNBaseTests
         Assert.That(hidden.Value.has_cell, Is.EqualTo(mode == "LSTM"));
     }
 
-    [Test]
-    public void Forward_StateLeftOut_WorksOnEveryModuleAsCallDoes()
+    /// <summary>rnn.json's cases without initial states, one of each module, packed input included.</summary>
+    private static IEnumerable<TestCaseData> StateLeftOutCases()
+        => from c in Fixtures.All()
+           where (c.Module, c.Name) is ("RNN", "DefaultHx") or ("GRU", "DefaultHx") or ("LSTM", "DefaultHx")
+               or ("RNNCell", "CellTutorial") or ("GRUCell", "Cell") or ("LSTMCell", "Cell") or ("RNN", "PackedSorted")
+               or ("LSTM", "PackedFloat64")
+           select new TestCaseData(c).SetArgDisplayNames(c.Module, c.Name);
+
+    /// <summary>
+    /// <c>forward</c> takes its state as optional as <c>call</c> does: the one-argument forward of every module gives
+    /// PyTorch's output for the input alone (rnn.json, PyTorch's weights copied in).
+    /// </summary>
+    [TestCaseSource(nameof(StateLeftOutCases))]
+    public void Forward_StateLeftOut_GivesPyTorchsOutput(ModuleCase c)
     {
         using var scope = torch.NewDisposeScope();
-        var x = torch.randn(2, 3, 4);
-        var step = torch.randn(3, 4);
-        Assert.That(nn.RNN(4, 5).forward(x).output.shape, Is.EqualTo(new long[] { 2, 3, 5 }));
-        Assert.That(nn.GRU(4, 5).forward(x).output.shape, Is.EqualTo(new long[] { 2, 3, 5 }));
-        Assert.That(nn.LSTM(4, 5).forward(x).state.c_n.shape, Is.EqualTo(new long[] { 1, 3, 5 }));
-        Assert.That(nn.RNNBase("GRU", 4, 5).forward(x).h_n.h.shape, Is.EqualTo(new long[] { 1, 3, 5 }));
-        Assert.That(nn.RNNCell(4, 5).forward(step).shape, Is.EqualTo(new long[] { 3, 5 }));
-        Assert.That(nn.GRUCell(4, 5).forward(step).shape, Is.EqualTo(new long[] { 3, 5 }));
-        Assert.That(nn.LSTMCell(4, 5).forward(step).c_1.shape, Is.EqualTo(new long[] { 3, 5 }));
-        using var packed = nn.utils.rnn.pack_sequence([torch.randn(2, 4), torch.randn(1, 4)]);
-        Assert.That(nn.LSTM(4, 5).forward(packed).output.data.shape, Is.EqualTo(new long[] { 3, 5 }));
+        var module = ModuleRunner.Build(c);
+        using (torch.no_grad())
+        {
+            foreach (var (name, value) in c.Parameters) module.get_parameter(name)!.copy_(value.ToTensor(c.DType, torch.CPU));
+        }
+        var input = c.Input.ToTensor(c.DType, torch.CPU);
+        var packed = c.Lengths is { } lengths ? nn.utils.rnn.pack_padded_sequence(input, lengths, enforce_sorted: c.EnforceSorted) : null;
+
+        var output = (module, packed) switch
+        {
+            (RNN m, null) => m.forward(input).output,
+            (RNN m, _) => m.forward(packed).output.data,
+            (GRU m, _) => m.forward(input).output,
+            (LSTM m, null) => m.forward(input).output,
+            (LSTM m, _) => m.forward(packed).output.data,
+            (RNNCell m, _) => m.forward(input),
+            (GRUCell m, _) => m.forward(input),
+            (LSTMCell m, _) => m.forward(input).h_1,
+            _ => throw new ArgumentException(c.Module),
+        };
+
+        Expect.Close(output, c.Output, c.Tolerance, "output");
     }
 
     [Test]
