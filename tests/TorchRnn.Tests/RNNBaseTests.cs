@@ -1,6 +1,8 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using NUnit.Framework;
+using TorchRnn.Tests.Support;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -37,15 +39,13 @@ public class RNNBaseTests
     [Test]
     public void Factory_UnknownMode_ThrowsPyTorchsMessage()
     {
-        var error = Assert.Throws<ArgumentException>(() => nn.RNNBase("LSTMP", 5, 6));
-        Assert.That(error!.Message, Does.StartWith("Unrecognized RNN mode: LSTMP"));
+        Errors.Expect("rnnbase/UnknownMode", Assert.Throws<ArgumentException>(() => nn.RNNBase("LSTMP", 5, 6))!);
     }
 
     [Test]
     public void Factory_ProjectionsOnGru_ThrowsPyTorchsMessage()
     {
-        var error = Assert.Throws<ArgumentException>(() => nn.RNNBase("GRU", 5, 6, proj_size: 3));
-        Assert.That(error!.Message, Does.StartWith("proj_size argument is only supported for LSTM, not RNN or GRU"));
+        Errors.Expect("rnnbase/GruWithProjections", Assert.Throws<ArgumentException>(() => nn.RNNBase("GRU", 5, 6, proj_size: 3))!);
     }
 
     [TestCaseSource(nameof(Modes))]
@@ -69,21 +69,44 @@ public class RNNBaseTests
         Assert.That(hidden.Value.has_cell, Is.EqualTo(mode == "LSTM"));
     }
 
-    [Test]
-    public void Forward_StateLeftOut_WorksOnEveryModuleAsCallDoes()
+    /// <summary>rnn.json's cases without initial states, one of each module, packed input included.</summary>
+    private static IEnumerable<TestCaseData> StateLeftOutCases()
+        => from c in Fixtures.All()
+           where (c.Module, c.Name) is ("RNN", "DefaultHx") or ("GRU", "DefaultHx") or ("LSTM", "DefaultHx")
+               or ("RNNCell", "CellTutorial") or ("GRUCell", "Cell") or ("LSTMCell", "Cell") or ("RNN", "PackedSorted")
+               or ("LSTM", "PackedFloat64")
+           select new TestCaseData(c).SetArgDisplayNames(c.Module, c.Name);
+
+    /// <summary>
+    /// <c>forward</c> takes its state as optional as <c>call</c> does: the one-argument forward of every module gives
+    /// PyTorch's output for the input alone (rnn.json, PyTorch's weights copied in).
+    /// </summary>
+    [TestCaseSource(nameof(StateLeftOutCases))]
+    public void Forward_StateLeftOut_GivesPyTorchsOutput(ModuleCase c)
     {
         using var scope = torch.NewDisposeScope();
-        var x = torch.randn(2, 3, 4);
-        var step = torch.randn(3, 4);
-        Assert.That(nn.RNN(4, 5).forward(x).output.shape, Is.EqualTo(new long[] { 2, 3, 5 }));
-        Assert.That(nn.GRU(4, 5).forward(x).output.shape, Is.EqualTo(new long[] { 2, 3, 5 }));
-        Assert.That(nn.LSTM(4, 5).forward(x).state.c_n.shape, Is.EqualTo(new long[] { 1, 3, 5 }));
-        Assert.That(nn.RNNBase("GRU", 4, 5).forward(x).h_n.h.shape, Is.EqualTo(new long[] { 1, 3, 5 }));
-        Assert.That(nn.RNNCell(4, 5).forward(step).shape, Is.EqualTo(new long[] { 3, 5 }));
-        Assert.That(nn.GRUCell(4, 5).forward(step).shape, Is.EqualTo(new long[] { 3, 5 }));
-        Assert.That(nn.LSTMCell(4, 5).forward(step).c_1.shape, Is.EqualTo(new long[] { 3, 5 }));
-        using var packed = nn.utils.rnn.pack_sequence([torch.randn(2, 4), torch.randn(1, 4)]);
-        Assert.That(nn.LSTM(4, 5).forward(packed).output.data.shape, Is.EqualTo(new long[] { 3, 5 }));
+        var module = ModuleRunner.Build(c);
+        using (torch.no_grad())
+        {
+            foreach (var (name, value) in c.Parameters) module.get_parameter(name)!.copy_(value.ToTensor(c.DType, torch.CPU));
+        }
+        var input = c.Input.ToTensor(c.DType, torch.CPU);
+        var packed = c.Lengths is { } lengths ? nn.utils.rnn.pack_padded_sequence(input, lengths, enforce_sorted: c.EnforceSorted) : null;
+
+        var output = (module, packed) switch
+        {
+            (RNN m, null) => m.forward(input).output,
+            (RNN m, _) => m.forward(packed).output.data,
+            (GRU m, _) => m.forward(input).output,
+            (LSTM m, null) => m.forward(input).output,
+            (LSTM m, _) => m.forward(packed).output.data,
+            (RNNCell m, _) => m.forward(input),
+            (GRUCell m, _) => m.forward(input),
+            (LSTMCell m, _) => m.forward(input).h_1,
+            _ => throw new ArgumentException(c.Module),
+        };
+
+        Expect.Close(output, c.Output, c.Tolerance, "output");
     }
 
     [Test]
@@ -92,7 +115,7 @@ public class RNNBaseTests
         using var scope = torch.NewDisposeScope();
         RNNBase gru = nn.GRU(4, 5);
         var error = Assert.Throws<ArgumentException>(() => gru.call(torch.randn(2, 3, 4), (torch.zeros(1, 3, 5), torch.zeros(1, 3, 5))));
-        Assert.That(error!.Message, Does.StartWith("hx holds a cell state c, which only LSTM and LSTMCell take"));
+        Errors.Expect("rnnbase/GruGivenAnLstmState", error!);
     }
 
     [Test]
@@ -101,7 +124,7 @@ public class RNNBaseTests
         using var scope = torch.NewDisposeScope();
         RNNBase lstm = nn.LSTM(4, 5);
         var error = Assert.Throws<ArgumentNullException>(() => lstm.call(torch.randn(2, 3, 4), torch.zeros(1, 3, 5)));
-        Assert.That(error!.Message, Does.StartWith("hx must hold two tensors, (h_0, c_0), but c_0 is null"));
+        Errors.Expect("rnnbase/LstmGivenHAlone", error!);
     }
 
     [Test]
@@ -149,21 +172,22 @@ public class RNNBaseTests
         var x = torch.randn(2, 3, 4);
         var h = torch.zeros(1, 3, 5);
         h.Dispose();
-        Assert.That(Assert.Throws<ArgumentException>(() => rnn.call(x, h))!.ParamName, Is.EqualTo("hx"));
+        var error = Assert.Throws<ArgumentException>(() => rnn.call(x, h))!;
+        Errors.Expect("rnnbase/Disposed hx", error);
+        Assert.That(error.ParamName, Is.EqualTo("hx"));
         x.Dispose();
-        var error = Assert.Throws<ArgumentException>(() => rnn.call(x));
-        Assert.That(error!.Message, Does.StartWith("input is a disposed tensor"));
+        error = Assert.Throws<ArgumentException>(() => rnn.call(x))!;
+        Errors.Expect("rnnbase/Disposed input", error);
         Assert.That(error.ParamName, Is.EqualTo("input"));
     }
 
-    [TestCase(false, new long[] { 3, 7, 4 }, "Did you mean batch_first=True?")]
-    [TestCase(true, new long[] { 7, 3, 4 }, "Did you mean batch_first=False?")]
-    public void Call_InputLaidOutTheOtherWay_HiddenSizeErrorHintsAtBatchFirst(bool batch_first, long[] shape, string hint)
+    [TestCase(false, new long[] { 3, 7, 4 }, "rnnbase/HiddenSizeHintBatchFirstTrue")]
+    [TestCase(true, new long[] { 7, 3, 4 }, "rnnbase/HiddenSizeHintBatchFirstFalse")]
+    public void Call_InputLaidOutTheOtherWay_HiddenSizeErrorHintsAtBatchFirst(bool batch_first, long[] shape, string name)
     {
         using var scope = torch.NewDisposeScope();
         var rnn = nn.RNN(4, 5, 2, batch_first: batch_first);
-        var error = Assert.Throws<ArgumentException>(() => rnn.call(torch.randn(shape), torch.zeros(2, 3, 5)));
-        Assert.That(error!.Message, Does.StartWith("Expected hidden size (2, 7, 5), got [2, 3, 5]. " + hint));
+        Errors.Expect(name, Assert.Throws<ArgumentException>(() => rnn.call(torch.randn(shape), torch.zeros(2, 3, 5)))!);
     }
 
     [Test]
@@ -171,8 +195,6 @@ public class RNNBaseTests
     {
         using var scope = torch.NewDisposeScope();
         var rnn = nn.RNN(4, 5, 2);
-        var error = Assert.Throws<ArgumentException>(() => rnn.call(torch.randn(6, 7, 4), torch.zeros(2, 3, 5)));
-        Assert.That(error!.Message, Does.StartWith("Expected hidden size (2, 7, 5), got [2, 3, 5]"));
-        Assert.That(error.Message, Does.Not.Contain("batch_first"));
+        Errors.Expect("rnnbase/HiddenSizeWrongForBothReadings", Assert.Throws<ArgumentException>(() => rnn.call(torch.randn(6, 7, 4), torch.zeros(2, 3, 5)))!);
     }
 }

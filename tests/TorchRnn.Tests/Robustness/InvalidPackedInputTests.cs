@@ -147,17 +147,16 @@ public class InvalidPackedInputTests
 
     // The examples: batch sizes that do not sum to the data's rows, and increasing batch sizes, ended in
     // LibTorch's split_with_sizes error with a C++ stack trace.
-    [TestCase(new long[] { 3, 3 }, "Expected data to have sum(batch_sizes) = 6 rows, but got 5")]
-    [TestCase(new long[] { 2, 3 }, "Expected batch_sizes to be positive and non-increasing, but got (2, 3)")]
-    public void Forward_InconsistentBatchSizes_ThrowsArgumentExceptionNamingThem(long[] batchSizes, string message)
+    [TestCase(new long[] { 3, 3 }, "packed/BatchSizes (3, 3)")]
+    [TestCase(new long[] { 2, 3 }, "packed/BatchSizes (2, 3)")]
+    public void Forward_InconsistentBatchSizes_ThrowsArgumentExceptionNamingThem(long[] batchSizes, string name)
     {
         using var scope = torch.NewDisposeScope();
         foreach (var module in new RNNBase[] { nn.RNN(16, 4), nn.GRU(16, 4), nn.LSTM(16, 4) })
         {
             using (module)
             {
-                var error = Assert.Throws<ArgumentException>(() => module.call(new PackedSequence(torch.randn(5, 16), torch.tensor(batchSizes))));
-                Assert.That(error!.Message, Does.StartWith(message), module.GetName());
+                Errors.Expect(name, Assert.Throws<ArgumentException>(() => module.call(new PackedSequence(torch.randn(5, 16), torch.tensor(batchSizes))))!);
             }
         }
     }
