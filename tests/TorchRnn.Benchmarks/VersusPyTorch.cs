@@ -60,7 +60,7 @@ public static class VersusPyTorch
             .AppendLine($"- Date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; CPU: {machine.Cpu}, {machine.Cores}; {machine.Os}; {machine.DotNet}")
             .AppendLine($"- TorchRnn on TorchSharp {machine.TorchSharp} / LibTorch {machine.LibTorch}; PyTorch {py.Version} (Python {py.PythonVersion}, {py.Blas})")
             .AppendLine($"- Load average at start {machine.LoadAtStart}, at end {Machine.LoadAverage()}")
-            .AppendLine($"- {rounds} rounds per workload; a round is a block of TorchRnn calls and a block of PyTorch calls (about {blockSeconds * 1000:F0} ms each, order alternating), in two processes of which one works at a time.")
+            .AppendLine($"- Each side warmed up for {WarmUpSeconds:F0} s per workload, then {rounds} rounds; a round is a block of TorchRnn calls and a block of PyTorch calls (about {blockSeconds * 1000:F0} ms each, order alternating), in two processes of which one works at a time.")
             .AppendLine("- Ratio: median over rounds of TorchRnn's time per call / PyTorch's in that round (below 1: TorchRnn is faster); IQR: the ratios' interquartile range. Wall: elapsed time; CPU: each side's thread CPU time (one thread only).")
             .AppendLine()
             .AppendLine(Row.Header)
@@ -78,8 +78,10 @@ public static class VersusPyTorch
     {
         using var run = workload.Create();
         py.Send($"setup {workload.Name}");
-        for (var i = 0; i < 3; i++) run.Call();
-        py.Run(workload.Name, 3);
+        // Warm up for a while, not a few calls: .NET's tiered JIT recompiles hot code after its first uses, and a
+        // cold start made the first second of TorchRnn calls up to 1.6 times slower than the steady state.
+        WarmUp(() => TimeCSharp(run, 1).Wall);
+        WarmUp(() => py.Run(workload.Name, 1).Wall);
 
         // Calls per block, sized on each side to about blockSeconds.
         var csCalls = 1;
@@ -107,6 +109,14 @@ public static class VersusPyTorch
         return new Row(workload, threads, Stats.Median(cs.Select(c => c.Wall / csCalls)), Stats.Median(pt.Select(p => p.Wall / pyCalls)),
             Stats.Quantiles(wallRatios), threads == 1 ? Stats.Quantiles(cpuRatios) : null);
     }
+
+    private static void WarmUp(Func<double> call)
+    {
+        var spent = 0.0;
+        for (var calls = 0; spent < WarmUpSeconds || calls < 3; calls++) spent += call();
+    }
+
+    private const double WarmUpSeconds = 2.0;
 
     private static (double Wall, double Cpu) TimeCSharp(IWorkloadRun run, int calls)
     {

@@ -15,8 +15,10 @@ internal static class EngineChoice
     /// <list type="number">
     /// <item>LSTM with <c>proj_size</c>: <see cref="Engine.Managed"/>, the only engine with projections.</item>
     /// <item>Not on the CPU: <see cref="Engine.Native"/> (cuDNN, dense and packed).</item>
-    /// <item>Packed input on the CPU: <see cref="Engine.Managed"/>, whose single input product per layer beats
-    /// LibTorch's packed kernel (one input product per step) and needs no re-packing.</item>
+    /// <item>Packed input on the CPU: for LSTM and RNN <see cref="Engine.Managed"/>, whose single input product per
+    /// layer beats LibTorch's packed kernel (one input product per step) and needs no re-packing; for GRU
+    /// <see cref="Engine.Cells"/>, whose gate arithmetic (more operations a step than LSTM's or RNN's) runs in one native
+    /// call a step, which outweighs the managed engine's larger input product.</item>
     /// <item>A float32 LSTM on the CPU over a single time step (one-step generation, streaming):
     /// <see cref="Engine.Cells"/>. LibTorch runs such an LSTM through oneDNN, whose fixed cost per call dominates a
     /// single step; the cells took 0.2 to 0.9 of its time at every size measured. From two steps on oneDNN wins or
@@ -29,7 +31,7 @@ internal static class EngineChoice
     {
         if (options.ProjSize > 0) return Engine.Managed;
         if (device != DeviceType.CPU) return Engine.Native;
-        if (packed) return Engine.Managed;
+        if (packed) return options.Mode == RecurrentMode.Gru ? Engine.Cells : Engine.Managed;
         return options.Mode == RecurrentMode.Lstm && dtype == ScalarType.Float32 && length == 1 ? Engine.Cells : Engine.Native;
     }
 }
