@@ -34,12 +34,37 @@ public class PyTorchParityTests
            from engine in c.ProjSize > 0 ? [Engine.Managed] : new[] { Engine.Native, Engine.Cells, Engine.Managed }
            select new TestCaseData(c, engine.ToString()).SetArgDisplayNames(c.Module, c.Name, engine.ToString());
 
+    /// <summary>The engine cases whose forward draws nothing (dropout in training is covered with gradients).</summary>
+    private static IEnumerable<TestCaseData> NoGradEngineCases()
+        => EngineCases().Where(d => !((ModuleCase)d.Arguments[0]!).DrawsInForward);
+
     [TestCaseSource(nameof(SeededCases))]
     public void Forward_SameSeed_MatchesPyTorch(ModuleCase c) => Replay.FromSeed(c);
 
     [TestCaseSource(nameof(EngineCases))]
     public void Forward_SameSeedOnEachEngine_MatchesPyTorch(ModuleCase c, string engine)
         => Replay.FromSeed(c, System.Enum.Parse<Engine>(engine));
+
+    /// <summary>
+    /// Without gradients the engines take other code paths (the managed steps work in place), so every case that
+    /// draws nothing in its forward also runs on each engine under <c>no_grad</c> against PyTorch's outputs.
+    /// </summary>
+    [TestCaseSource(nameof(NoGradEngineCases))]
+    public void Forward_NoGradOnEachEngine_MatchesPyTorch(ModuleCase c, string engine)
+    {
+        using var scope = torch.NewDisposeScope();
+        var module = ModuleRunner.Build(c);
+        ((RNNBase)module).ForcedEngine = System.Enum.Parse<Engine>(engine);
+        module.train(c.Train);
+        using var noGrad = torch.no_grad();
+        foreach (var (name, value) in c.Parameters)
+            module.get_parameter(name)!.copy_(value.ToTensor(c.DType, torch.CPU));
+        var (output, hn, cn) = ModuleRunner.Forward(c, module, c.Input.ToTensor(c.DType, torch.CPU),
+            c.Hx.Select(h => h.ToTensor(c.DType, torch.CPU)).ToList());
+        Expect.Close(output, c.Output, c.Tolerance, "output");
+        if (c.HN is not null) Expect.Close(hn!, c.HN, c.Tolerance, "h_n");
+        if (c.CN is not null) Expect.Close(cn!, c.CN, c.Tolerance, "c_n");
+    }
 
     [TestCaseSource(nameof(DeviceCases))]
     public void Forward_PyTorchWeights_MatchesPyTorchOnEveryDevice(ModuleCase c, string deviceName)
