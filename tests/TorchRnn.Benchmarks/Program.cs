@@ -23,6 +23,7 @@ public static class Program
         {
             if (args.Contains("--report")) return ReportDriver.Run(args.Where(a => a != "--report").ToArray());
             if (args.Contains("--paired")) return PairedRunner.Run(TakeSelection(args.Where(a => a != "--paired").ToArray()));
+            if (args.Contains("--run-workload")) return RunWorkload(args);
             if (args.Contains("--engines")) return EngineRunner.Run(TakeSelection(args.Where(a => a != "--engines").ToArray()));
             if (args.Contains("--versus-pytorch")) return VersusPyTorch.Run(TakeSelection(args.Where(a => a != "--versus-pytorch").ToArray()));
             var rest = TakeSelection(args);
@@ -34,6 +35,30 @@ public static class Program
             Console.Error.WriteLine(e.Message);
             return 2;
         }
+    }
+
+    /// <summary>
+    /// <c>--run-workload NAME SECONDS</c>: one workload of <see cref="Workload.All"/> on one thread, warmed up for two
+    /// seconds and then called for SECONDS, for a profiler to sample (<c>perf record -g dotnet ...</c>); prints the
+    /// time per call. <c>pytorch_bench.py --run NAME SECONDS</c> is its PyTorch side.
+    /// </summary>
+    private static int RunWorkload(string[] args)
+    {
+        var at = Array.IndexOf(args, "--run-workload");
+        if (at + 2 >= args.Length) throw new ArgumentException("--run-workload needs a workload name and a number of seconds.");
+        var workload = Workload.Get(args[at + 1]);
+        var seconds = double.Parse(args[at + 2], System.Globalization.CultureInfo.InvariantCulture);
+        TorchSharp.torch.set_num_threads(1);
+        using var run = workload.Create();
+        foreach (var (phase, length) in new[] { ("warm-up", 2.0), ("measured", seconds) })
+        {
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            var calls = 0;
+            for (; watch.Elapsed.TotalSeconds < length; calls++) run.Call();
+            Console.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"{workload.Name} {phase}: {calls} calls, {watch.Elapsed.TotalMilliseconds / calls:F3} ms per call"));
+        }
+        return 0;
     }
 
     /// <summary>Applies <c>--sizes</c> and <c>--threads</c> to <see cref="Selection"/> and returns the other arguments.</summary>

@@ -119,7 +119,9 @@ public abstract class SequenceBenchmarks
         using var noGrad = torch.no_grad();
         var a = TorchRnnOutput(_torchRnn!, _x!);
         var b = TorchSharpOutput(_torchSharp!, _x!);
-        if (!a.eq(b).all().item<bool>())
+        // Equal to rounding, not bit for bit: TorchRnn may take another engine than TorchSharp's kernel (a one-step
+        // LSTM runs on the native cells rather than oneDNN).
+        if (!a.allclose(b, 1e-5, 1e-6))
             throw new InvalidOperationException($"{Module} {Size}: TorchRnn and TorchSharp outputs differ; the weights were not copied.");
     }
 }

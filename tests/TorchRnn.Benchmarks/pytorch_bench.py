@@ -191,9 +191,25 @@ def serve():
             reply(error=f"unknown command {words[0]}")
 
 
+def run_workload(name, seconds):
+    """--run NAME SECONDS: one workload on one thread, warmed up for 2 s, then called for SECONDS (for a profiler)."""
+    set_threads(1, openblas())
+    run = WORKLOADS[name]()
+    for phase, length in (("warm-up", 2.0), ("measured", seconds)):
+        calls, start = 0, time.perf_counter()
+        while time.perf_counter() - start < length:
+            run()
+            calls += 1
+        print(f"{name} {phase}: {calls} calls, {(time.perf_counter() - start) / calls * 1e3:.3f} ms per call")
+
+
 def main():
     if "--serve" in sys.argv:
         serve()
+        return
+    if "--run" in sys.argv:
+        at = sys.argv.index("--run")
+        run_workload(sys.argv[at + 1], float(sys.argv[at + 2]))
         return
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sizes", default="tutorial,medium,large")
