@@ -1,5 +1,6 @@
 using System;
 using System.CommandLine;
+using System.Globalization;
 using System.CommandLine.Invocation;
 using System.CommandLine.Parsing;
 using System.IO;
@@ -52,10 +53,7 @@ public static class CommandLine
         var batchSize = Positive(Option("--batch_size", "batch size", defaults.BatchSize));
         var bptt = Positive(Option("--bptt", "sequence length", defaults.Bptt));
         var dropout = Option("--dropout", "dropout applied to layers (0 = no dropout)", defaults.Dropout);
-        dropout.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<double>() is not (>= 0 and <= 1)) r.AddError("--dropout must be between 0 and 1.");
-        });
+        Check(dropout, p => p is >= 0 and <= 1, "--dropout must be between 0 and 1.");
         var tied = new Option<bool>("--tied") { Description = "tie the word embedding and softmax weights" };
         var seed = Option("--seed", "random seed", defaults.Seed);
         var logInterval = Positive(Option("--log-interval", "report interval (batches)", defaults.LogInterval));
@@ -63,7 +61,7 @@ public static class CommandLine
         var quickOption = new Option<bool>("--quick")
         {
             Description = $"a small run for tests: emsize and nhid {quick.Emsize}, lr {quick.Lr}, {quick.Epochs} epochs, bptt {quick.Bptt}, " +
-                $"log interval {quick.LogInterval}, the first {quick.MaxTokens} tokens of each split; options given override it",
+                $"log interval {quick.LogInterval}, the first {quick.MaxTokens} tokens of each split (and only their words); options given override it",
         };
         var threads = Threads();
         var record = new Option<string?>("--record")
@@ -119,10 +117,7 @@ public static class CommandLine
         var words = Positive(Option("--words", "number of words to generate", generateDefaults.Words));
         var generateSeed = Option("--seed", "random seed", generateDefaults.Seed);
         var temperature = Option("--temperature", "temperature - higher will increase diversity", generateDefaults.Temperature);
-        temperature.Validators.Add(r =>
-        {
-            if (!(r.GetValueOrDefault<double>() >= 1e-3)) r.AddError("--temperature has to be greater or equal 1e-3.");
-        });
+        Check(temperature, t => t >= 1e-3, "--temperature has to be greater or equal 1e-3.");
         var generateLogInterval = Positive(Option("--log-interval", "reporting interval (words)", generateDefaults.LogInterval));
         var generateModel = new Option<string?>("--model")
         {
@@ -130,9 +125,14 @@ public static class CommandLine
         };
         generateModel.AcceptOnlyFromAmong([.. RNNModel.RnnTypes]);
         var generateThreads = Threads();
+        var generateQuick = new Option<bool>("--quick")
+        {
+            Description = $"for a model trained with --quick: the dictionary of the first {quick.MaxTokens} tokens of each split",
+        };
         var generate = new Command("generate", "generate.py: write text with a trained model, one word at a time")
         {
             generateData, checkpoint, outf, words, generateSeed, temperature, generateLogInterval, generateModel, generateThreads,
+            generateQuick,
         };
         generate.SetAction((result, cancel) => Task(() =>
         {
@@ -147,6 +147,7 @@ public static class CommandLine
                 LogInterval = result.GetValue(generateLogInterval),
                 Model = result.GetValue(generateModel),
                 Threads = result.GetValue(generateThreads),
+                MaxTokens = result.GetValue(generateQuick) ? quick.MaxTokens : 0,
             };
             LiveView.Run(console, view => TextGenerator.Run(options, view));
         }));
@@ -183,8 +184,16 @@ public static class CommandLine
     {
         option.Validators.Add(r =>
         {
-            if (r.GetValueOrDefault<T>() <= T.Zero) r.AddError($"{option.Name} must be positive, got {r.GetValueOrDefault<T>()}.");
+            // A value that does not parse already has the parser's error; only a parsed one is checked here.
+            if (r.Tokens.Count == 0 || !T.TryParse(r.Tokens[^1].Value, CultureInfo.InvariantCulture, out var value)) return;
+            if (value <= T.Zero) r.AddError($"{option.Name} must be positive, got {r.Tokens[^1].Value}.");
         });
         return option;
     }
+
+    private static void Check(Option<double> option, Func<double, bool> valid, string message) => option.Validators.Add(r =>
+    {
+        if (r.Tokens.Count == 0 || !double.TryParse(r.Tokens[^1].Value, CultureInfo.InvariantCulture, out var value)) return;
+        if (!valid(value)) r.AddError(message);
+    });
 }

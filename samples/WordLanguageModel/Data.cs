@@ -47,11 +47,18 @@ public sealed class WordDictionary
 /// </summary>
 public sealed class Corpus
 {
+    private readonly long _maxTokens;
+
     /// <summary>Reads the splits of <paramref name="path"/>.</summary>
     /// <param name="path">A folder with <c>valid.txt</c> and <c>test.txt</c>, and <c>train.txt</c> when there is one.</param>
+    /// <param name="maxTokens">
+    /// When positive, only the first <paramref name="maxTokens"/> tokens of each file are read, and the dictionary
+    /// has only their words (<c>--quick</c>: a smaller vocabulary makes a much smaller decoder).
+    /// </param>
     /// <exception cref="FileNotFoundException">A split is missing.</exception>
-    public Corpus(string path)
+    public Corpus(string path, long maxTokens = 0)
     {
+        _maxTokens = maxTokens;
         var trainPath = Path.Combine(path, "train.txt");
         HasTrainingSplit = File.Exists(trainPath);
         Train = Tokenize(HasTrainingSplit ? trainPath : Path.Combine(path, "valid.txt"));
@@ -66,34 +73,34 @@ public sealed class Corpus
     public bool HasTrainingSplit { get; }
 
     /// <summary>The training text as word ids, (number of tokens,) int64.</summary>
-    public Tensor Train { get; private set; }
+    public Tensor Train { get; }
 
     /// <summary>The validation text as word ids.</summary>
-    public Tensor Valid { get; private set; }
+    public Tensor Valid { get; }
 
     /// <summary>The test text as word ids.</summary>
-    public Tensor Test { get; private set; }
+    public Tensor Test { get; }
 
-    /// <summary>Keeps the first <paramref name="tokens"/> ids of each split (the dictionary stays whole): <c>--quick</c>.</summary>
-    /// <param name="tokens">How many tokens to keep.</param>
-    public void Truncate(long tokens)
-    {
-        Train = Train[..(int)System.Math.Min(tokens, Train.shape[0])];
-        Valid = Valid[..(int)System.Math.Min(tokens, Valid.shape[0])];
-        Test = Test[..(int)System.Math.Min(tokens, Test.shape[0])];
-    }
-
-    /// <summary>data.py's <c>tokenize</c>: every line split on whitespace, then <c>&lt;eos&gt;</c>.</summary>
+    /// <summary>data.py's <c>tokenize</c>: the ids of the file's words, every line split on whitespace, then <c>&lt;eos&gt;</c>.</summary>
     private Tensor Tokenize(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"No {Path.GetFileName(path)} in {Path.GetDirectoryName(path)}.", path);
         var ids = new List<long>();
-        foreach (var line in File.ReadLines(path))
+        foreach (var word in Words(path))
         {
-            foreach (var word in SplitLikePython(line)) ids.Add(Dictionary.AddWord(word));
-            ids.Add(Dictionary.AddWord("<eos>"));
+            if (_maxTokens > 0 && ids.Count == _maxTokens) break;
+            ids.Add(Dictionary.AddWord(word));
         }
         return torch.tensor(ids.ToArray(), torch.int64);
+    }
+
+    private static IEnumerable<string> Words(string path)
+    {
+        foreach (var line in File.ReadLines(path))
+        {
+            foreach (var word in SplitLikePython(line)) yield return word;
+            yield return "<eos>";
+        }
     }
 
     /// <summary>Python's <c>str.split()</c>: runs of whitespace separate words; none are empty.</summary>

@@ -44,6 +44,9 @@ public sealed record GenerateOptions
 
     /// <summary><c>--threads</c>: LibTorch's intra-op threads; 0 leaves LibTorch's default.</summary>
     public int Threads { get; init; }
+
+    /// <summary>Tokens read of each split for the dictionary: a <c>--quick</c> training run's (<c>--quick</c>); 0 reads everything.</summary>
+    public long MaxTokens { get; init; }
 }
 
 /// <summary>What a generation run wrote and how fast.</summary>
@@ -126,11 +129,11 @@ public static class TextGenerator
         var rnnType = o.Model ?? shape.RnnType;
         if (rnnType != shape.RnnType && !(rnnType == "RNN_RELU" && shape.RnnType == "RNN_TANH"))
             throw new ArgumentException($"--model {rnnType} does not match the checkpoint, which holds a {shape.RnnType} model.");
-        var corpus = new Corpus(o.Data);
+        var corpus = new Corpus(o.Data, o.MaxTokens);
         var ntokens = corpus.Dictionary.Count;
         if (ntokens != shape.Ntoken)
             throw new ArgumentException(
-                $"The checkpoint's vocabulary has {shape.Ntoken} words and the corpus in {o.Data} {ntokens}: pass the --data the model was trained on.");
+                $"The checkpoint's vocabulary has {shape.Ntoken} words and the corpus in {o.Data} {ntokens}: pass the --data the model was trained on (and --quick for a --quick run's model).");
         using var model = new RNNModel(rnnType, ntokens, shape.Emsize, shape.Nhid, shape.Nlayers);
         Checkpoint.load(model, o.Checkpoint);
         model.eval();

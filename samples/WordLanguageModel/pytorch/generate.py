@@ -7,7 +7,8 @@
 # Pytorch contributors; see LICENSE beside this file): the PyTorch side of TorchRnn's WordLanguageModel sample.
 # Changes: the checkpoint is a state_dict (from main.py here or from the C# sample), its architecture read from its
 # shapes (--model for RNN_RELU); the seed is set after the model is built, so the words depend on the weights and
-# the seed only; --threads; the last line gives the words per second.
+# the seed only; --threads; --quick for a model trained with main.py --quick; the last line gives the words per
+# second.
 ###############################################################################
 import argparse
 import os
@@ -38,6 +39,8 @@ parser.add_argument('--model', type=str, default=None, choices=['LSTM', 'GRU', '
                     help='the recurrent type (read from the checkpoint; needed for RNN_RELU)')
 parser.add_argument('--threads', type=int, default=0,
                     help='intra-op threads (torch.set_num_threads); 0 keeps the default')
+parser.add_argument('--quick', action='store_true',
+                    help='for a model trained with --quick: the dictionary of the first 10000 tokens of each split')
 args = parser.parse_args()
 
 if args.threads > 0:
@@ -55,11 +58,11 @@ if args.model is not None:
         parser.error('--model {} does not match the checkpoint, which holds a {} model.'.format(args.model, rnn_type))
     rnn_type = args.model
 
-corpus = data.Corpus(args.data)
+corpus = data.Corpus(args.data, 10000 if args.quick else 0)
 ntokens = len(corpus.dictionary)
 if ntokens != ntoken:
     parser.error("The checkpoint's vocabulary has {} words and the corpus in {} {}: pass the --data the model was "
-                 "trained on.".format(ntoken, args.data, ntokens))
+                 "trained on (and --quick for a --quick run's model).".format(ntoken, args.data, ntokens))
 model = RNNModel(rnn_type, ntokens, emsize, nhid, nlayers).to(device)
 model.load_state_dict(state_dict)
 model.eval()

@@ -50,7 +50,7 @@ parser.add_argument('--save', type=str, default='model.pt',
                     help='path to save the final model (a state_dict)')
 parser.add_argument('--quick', action='store_true',
                     help='a small run for tests: emsize and nhid 32, lr 2, 2 epochs, bptt 20, log interval 10, the '
-                         'first 10000 tokens of each split; options given override it')
+                         'first 10000 tokens of each split (and only their words); options given override it')
 parser.add_argument('--threads', type=int, default=0,
                     help='intra-op threads (torch.set_num_threads); 0 keeps the default')
 parser.add_argument('--record', type=str, default=None,
@@ -81,9 +81,7 @@ print("Using device:", device)
 # Load data
 ###############################################################################
 
-corpus = data.Corpus(args.data)
-if max_tokens > 0:
-    corpus.truncate(max_tokens)
+corpus = data.Corpus(args.data, max_tokens)
 if not corpus.has_training_split:
     print('No train.txt in {}: training on valid.txt'.format(args.data))
 
@@ -213,9 +211,10 @@ try:
     for epoch in range(1, args.epochs+1):
         epoch_start_time = time.time()
         train()
+        train_seconds = time.time() - epoch_start_time
         val_loss = evaluate(val_data)
         seconds = time.time() - epoch_start_time
-        record['epochs'].append(dict(epoch=epoch, lr=lr, val_loss=val_loss, seconds=seconds))
+        record['epochs'].append(dict(epoch=epoch, lr=lr, val_loss=val_loss, seconds=seconds, train_seconds=train_seconds))
         print('-' * 89)
         print('| end of epoch {:3d} | time: {:5.2f}s | valid loss {:5.2f} | '
                 'valid ppl {:8.2f}'.format(epoch, seconds, val_loss, math.exp(val_loss)))
