@@ -12,15 +12,29 @@ namespace TorchRnn;
 /// hx and h_n (D * num_layers, N, H_out), unbatched (D * num_layers, H_out); output (L, N, D * H_out), batch-first
 /// or unbatched like the input. Parameters per layer k (and <c>_reverse</c> twins): <c>weight_ih_l{k}</c>
 /// (3 * H_out, H_in or D * H_out), <c>weight_hh_l{k}</c> (3 * H_out, H_out), <c>bias_ih_l{k}</c>, <c>bias_hh_l{k}</c>
-/// (3 * H_out), gates in the order r, z, n.
+/// (3 * H_out), gates in the order r, z, n. The typed <c>forward</c> and <c>call</c> take and return h as a tensor;
+/// <see cref="RNNBase"/>'s take a <see cref="HiddenState"/>.
 /// </remarks>
-public sealed class GRU : HiddenStateRNNBase
+public sealed class GRU : RNNBase
 {
     internal GRU(long input_size, long hidden_size, long num_layers, bool bias, bool batch_first, double dropout,
         bool bidirectional, Device? device, ScalarType? dtype)
-        : base(RecurrentMode.Gru, input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, device, dtype)
+        : base(RecurrentMode.Gru, input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, proj_size: 0,
+            device, dtype)
     {
     }
+
+    /// <inheritdoc cref="RNN.forward(Tensor, Tensor?)"/>
+    public (Tensor output, Tensor h_n) forward(Tensor input, Tensor? hx = null) => Typed(forward(input, State(hx)));
+
+    /// <inheritdoc cref="RNN.call(Tensor, Tensor?)"/>
+    public (Tensor output, Tensor h_n) call(Tensor input, Tensor? hx = null) => Typed(call(input, State(hx)));
+
+    /// <inheritdoc cref="RNN.forward(PackedSequence, Tensor?)"/>
+    public (PackedSequence output, Tensor h_n) forward(PackedSequence input, Tensor? hx = null) => Typed(forward(input, State(hx)));
+
+    /// <inheritdoc cref="RNN.call(PackedSequence, Tensor?)"/>
+    public (PackedSequence output, Tensor h_n) call(PackedSequence input, Tensor? hx = null) => Typed(call(input, State(hx)));
 }
 
 public static partial class nn

@@ -9,7 +9,7 @@ namespace TorchRnn;
 /// result (N, H) or unbatched (H). Parameters: <c>weight_ih</c> (3H, H_in), <c>weight_hh</c> (3H, H),
 /// <c>bias_ih</c> and <c>bias_hh</c> (3H), gates in the order r, z, n.
 /// </remarks>
-public sealed class GRUCell : RNNCellBase<Tensor?, Tensor>
+public sealed class GRUCell : RNNCellBase
 {
     internal GRUCell(long input_size, long hidden_size, bool bias, Device? device, ScalarType? dtype)
         : base(nameof(GRUCell), RecurrentMode.Gru, input_size, hidden_size, bias, device, dtype)
@@ -23,14 +23,14 @@ public sealed class GRUCell : RNNCellBase<Tensor?, Tensor>
     /// <exception cref="System.ArgumentException">
     /// The input or hx has the wrong rank, dtype, size, batch or device; the message is PyTorch's.
     /// </exception>
-    public override Tensor forward(Tensor input, Tensor? hx) => RunCell(input, hx, null).h;
+    public Tensor forward(Tensor input, Tensor? hx = null) => forward(input, State(hx)).h;
 
-    /// <summary>Runs <see cref="forward"/> with the module's hooks, as calling the module does in PyTorch.</summary>
+    /// <summary>Runs <see cref="forward(Tensor, Tensor?)"/> with the module's hooks, as calling the module does in PyTorch.</summary>
     /// <param name="input">(N, H_in) or unbatched (H_in).</param>
     /// <param name="hx">The current hidden state; zeros when omitted.</param>
     /// <returns>h', (N, H) or unbatched (H).</returns>
-    /// <exception cref="System.ArgumentException">As <see cref="forward"/>.</exception>
-    public new Tensor call(Tensor input, Tensor? hx = null) => base.call(input, hx);
+    /// <exception cref="System.ArgumentException">As <see cref="forward(Tensor, Tensor?)"/>.</exception>
+    public Tensor call(Tensor input, Tensor? hx = null) => call(input, State(hx)).h;
 }
 
 public static partial class nn

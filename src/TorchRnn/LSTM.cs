@@ -1,3 +1,4 @@
+using System;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -19,9 +20,10 @@ namespace TorchRnn;
 /// Parameters per layer k (and <c>_reverse</c> twins): <c>weight_ih_l{k}</c> (4 * H_cell, H_in or D * H_out),
 /// <c>weight_hh_l{k}</c> (4 * H_cell, H_out), <c>bias_ih_l{k}</c>, <c>bias_hh_l{k}</c> (4 * H_cell), and with
 /// projections <c>weight_hr_l{k}</c> (H_out, H_cell). Gate order i, f, g, o. Without projections LibTorch's own
-/// kernel computes; with them, TorchRnn's managed recurrence (TorchSharp has no such kernel).
+/// kernel computes; with them, TorchRnn's managed recurrence (TorchSharp has no such kernel). The typed
+/// <c>forward</c> and <c>call</c> take and return the pair (h, c); <see cref="RNNBase"/>'s take a <see cref="HiddenState"/>.
 /// </remarks>
-public sealed class LSTM : RNNBase<(Tensor h_0, Tensor c_0)?, (Tensor output, (Tensor h_n, Tensor c_n) state)>
+public sealed class LSTM : RNNBase
 {
     internal LSTM(long input_size, long hidden_size, long num_layers, bool bias, bool batch_first, double dropout,
         bool bidirectional, long proj_size, Device? device, ScalarType? dtype)
@@ -30,10 +32,7 @@ public sealed class LSTM : RNNBase<(Tensor h_0, Tensor c_0)?, (Tensor output, (T
     {
     }
 
-    /// <summary>The size of the projected hidden state h (H_out), or 0 for no projection.</summary>
-    public long proj_size => ProjSize;
-
-    /// <summary>Runs the LSTM over a sequence.</summary>
+    /// <summary>Runs the LSTM over a sequence, with the state as the pair (h, c).</summary>
     /// <param name="input">(L, N, H_in), (N, L, H_in) when batch-first, or unbatched (L, H_in).</param>
     /// <param name="hx">
     /// (h_0, c_0): (D * num_layers, N, H_out) and (D * num_layers, N, H_cell), unbatched without N; zeros when null.
@@ -42,22 +41,24 @@ public sealed class LSTM : RNNBase<(Tensor h_0, Tensor c_0)?, (Tensor output, (T
     /// <c>output</c>, the last layer's h_t for every t, (L, N, D * H_out) (batch-first or unbatched like the input),
     /// and <c>(h_n, c_n)</c>, every layer's final states, shaped like <paramref name="hx"/>.
     /// </returns>
-    /// <exception cref="System.ArgumentException">
-    /// The input or a state has the wrong rank, dtype, feature size, shape or device, or the sequence is empty; the
-    /// message is PyTorch's (<c>Expected hidden[0] size ...</c>, <c>Expected hidden[1] size ...</c>).
+    /// <exception cref="ArgumentNullException">One of h_0 and c_0 is null.</exception>
+    /// <exception cref="ArgumentException">
+    /// The input or a state has the wrong rank, dtype, feature size, shape or device, or is disposed, or the sequence
+    /// is empty; the message is PyTorch's (<c>Expected hidden[0] size ...</c>, <c>Expected hidden[1] size ...</c>).
     /// </exception>
-    public override (Tensor output, (Tensor h_n, Tensor c_n) state) forward(Tensor input, (Tensor h_0, Tensor c_0)? hx)
-    {
-        var (output, h_n, c_n) = RunSequence(input, hx?.h_0, hx?.c_0);
-        return (output, (h_n, c_n!));
-    }
+    /// <exception cref="ObjectDisposedException">The module was disposed.</exception>
+    public (Tensor output, (Tensor h_n, Tensor c_n) state) forward(Tensor input, (Tensor h_0, Tensor c_0)? hx = null)
+        => Pair(forward(input, State(hx)));
 
     /// <summary>Runs the tensor <c>forward</c> with the module's hooks: <c>var (output, (hn, cn)) = lstm.call(x);</c></summary>
     /// <param name="input">(L, N, H_in), (N, L, H_in) when batch-first, or unbatched (L, H_in).</param>
     /// <param name="hx">(h_0, c_0); zeros when omitted.</param>
     /// <returns><c>(output, (h_n, c_n))</c> as the tensor <c>forward</c> returns them.</returns>
-    /// <exception cref="System.ArgumentException">As the tensor <c>forward</c>.</exception>
-    public new (Tensor output, (Tensor h_n, Tensor c_n) state) call(Tensor input, (Tensor h_0, Tensor c_0)? hx = null) => base.call(input, hx);
+    /// <exception cref="ArgumentNullException">One of h_0 and c_0 is null.</exception>
+    /// <exception cref="ArgumentException">As the tensor <c>forward</c>.</exception>
+    /// <exception cref="ObjectDisposedException">The module was disposed.</exception>
+    public (Tensor output, (Tensor h_n, Tensor c_n) state) call(Tensor input, (Tensor h_0, Tensor c_0)? hx = null)
+        => Pair(call(input, State(hx)));
 
     /// <summary>Runs the LSTM over a batch of variable-length sequences; the padding is never computed.</summary>
     /// <param name="input">A <see cref="PackedSequence"/> of (sum of lengths, H_in) data.</param>
@@ -66,20 +67,21 @@ public sealed class LSTM : RNNBase<(Tensor h_0, Tensor c_0)?, (Tensor output, (T
     /// <c>output</c>, packed like <paramref name="input"/> with (sum of lengths, D * H_out) data, and <c>(h_n, c_n)</c>,
     /// each sequence's states after its own last step, in the original order.
     /// </returns>
-    /// <exception cref="System.ArgumentException">The data or a state has the wrong dtype, size, shape or device; PyTorch's message.</exception>
-    /// <remarks>Packed input runs TorchRnn's managed recurrence, step for step as ATen's packed layers.</remarks>
+    /// <exception cref="ArgumentNullException">One of h_0 and c_0 is null.</exception>
+    /// <exception cref="ArgumentException">The sequence is inconsistent, or the data or a state has the wrong dtype, size, shape or device.</exception>
+    /// <exception cref="ObjectDisposedException">The module was disposed.</exception>
     public (PackedSequence output, (Tensor h_n, Tensor c_n) state) forward(PackedSequence input, (Tensor h_0, Tensor c_0)? hx = null)
-    {
-        var (output, h_n, c_n) = RunPacked(input, hx?.h_0, hx?.c_0);
-        return (output, (h_n, c_n!));
-    }
+        => Pair(forward(input, State(hx)));
 
-    /// <summary>Runs the packed <c>forward</c> (module hooks take tensors, so none run).</summary>
+    /// <summary>Runs the packed <c>forward</c> with the module's hooks for packed input (see <see cref="RNNBase.call(PackedSequence, HiddenState?)"/>).</summary>
     /// <param name="input">A <see cref="PackedSequence"/> of (sum of lengths, H_in) data.</param>
     /// <param name="hx">(h_0, c_0); zeros when omitted.</param>
     /// <returns><c>(output, (h_n, c_n))</c>.</returns>
-    /// <exception cref="System.ArgumentException">As the packed <c>forward</c>.</exception>
-    public (PackedSequence output, (Tensor h_n, Tensor c_n) state) call(PackedSequence input, (Tensor h_0, Tensor c_0)? hx = null) => forward(input, hx);
+    /// <exception cref="ArgumentNullException">One of h_0 and c_0 is null.</exception>
+    /// <exception cref="ArgumentException">As the packed <c>forward</c>.</exception>
+    /// <exception cref="ObjectDisposedException">The module was disposed.</exception>
+    public (PackedSequence output, (Tensor h_n, Tensor c_n) state) call(PackedSequence input, (Tensor h_0, Tensor c_0)? hx = null)
+        => Pair(call(input, State(hx)));
 }
 
 public static partial class nn

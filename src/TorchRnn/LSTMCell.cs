@@ -9,7 +9,7 @@ namespace TorchRnn;
 /// results (N, H) or unbatched (H). Parameters: <c>weight_ih</c> (4H, H_in), <c>weight_hh</c> (4H, H),
 /// <c>bias_ih</c> and <c>bias_hh</c> (4H), gates in the order i, f, g, o.
 /// </remarks>
-public sealed class LSTMCell : RNNCellBase<(Tensor h_0, Tensor c_0)?, (Tensor h_1, Tensor c_1)>
+public sealed class LSTMCell : RNNCellBase
 {
     internal LSTMCell(long input_size, long hidden_size, bool bias, Device? device, ScalarType? dtype)
         : base(nameof(LSTMCell), RecurrentMode.Lstm, input_size, hidden_size, bias, device, dtype)
@@ -23,18 +23,22 @@ public sealed class LSTMCell : RNNCellBase<(Tensor h_0, Tensor c_0)?, (Tensor h_
     /// <exception cref="System.ArgumentException">
     /// The input or a state has the wrong rank, dtype, size, batch or device; the message is PyTorch's.
     /// </exception>
-    public override (Tensor h_1, Tensor c_1) forward(Tensor input, (Tensor h_0, Tensor c_0)? hx)
+    public (Tensor h_1, Tensor c_1) forward(Tensor input, (Tensor h_0, Tensor c_0)? hx = null)
     {
-        var (h, c) = RunCell(input, hx?.h_0, hx?.c_0);
-        return (h, c!);
+        var (h, c) = forward(input, State(hx));
+        return (h, c);
     }
 
-    /// <summary>Runs <see cref="forward"/> with the module's hooks: <c>var (h1, c1) = cell.call(x, (h0, c0));</c></summary>
+    /// <summary>Runs the pair <c>forward</c> with the module's hooks: <c>var (h1, c1) = cell.call(x, (h0, c0));</c></summary>
     /// <param name="input">(N, H_in) or unbatched (H_in).</param>
     /// <param name="hx">(h_0, c_0); zeros when omitted.</param>
-    /// <returns>(h_1, c_1) as <see cref="forward"/> returns them.</returns>
-    /// <exception cref="System.ArgumentException">As <see cref="forward"/>.</exception>
-    public new (Tensor h_1, Tensor c_1) call(Tensor input, (Tensor h_0, Tensor c_0)? hx = null) => base.call(input, hx);
+    /// <returns>(h_1, c_1) as the pair <c>forward</c> returns them.</returns>
+    /// <exception cref="System.ArgumentException">As the pair <c>forward</c>.</exception>
+    public (Tensor h_1, Tensor c_1) call(Tensor input, (Tensor h_0, Tensor c_0)? hx = null)
+    {
+        var (h, c) = call(input, State(hx));
+        return (h, c);
+    }
 }
 
 public static partial class nn

@@ -1,52 +1,46 @@
 using System;
-using System.Collections.Generic;
 using System.Globalization;
 using System.Text;
 using TorchRnn.Printing;
 using TorchSharp;
 using static TorchSharp.torch;
-using F = TorchSharp.torch.nn.functional;
 
 namespace TorchRnn;
 
 /// <summary>
-/// What PyTorch's <c>RNNBase</c> holds for every multi-layer recurrent module (RNN, LSTM, GRU): the options, the
-/// parameters under PyTorch's names, the forward checks, unbatched and batch-first handling, default states, the
-/// layer and direction loop, and the repr. The subclasses only name their state and result types.
+/// PyTorch's <c>nn.RNNBase</c>: what RNN, LSTM and GRU share, and the one type that holds any of them (a model that
+/// picks its recurrent layer at run time, as PyTorch's <c>getattr(nn, rnn_type)(...)</c> does, holds an
+/// <see cref="RNNBase"/> and passes <see cref="HiddenState"/>s). The options, the parameters under PyTorch's names,
+/// the forward checks, unbatched and batch-first handling, default states, and the choice of engine live here; the
+/// subclasses add typed <c>forward</c> and <c>call</c> overloads.
 /// </summary>
-/// <typeparam name="THx">The initial state argument of <c>forward</c>.</typeparam>
-/// <typeparam name="TResult">What <c>forward</c> returns.</typeparam>
 /// <remarks>
-/// Shape key: N = batch size, L = sequence length, D = 2 if bidirectional else 1, H_in = <c>input_size</c>,
-/// H_out = <c>proj_size</c> if it is positive, else <c>hidden_size</c>.
+/// <para>Shape key: N = batch size, L = sequence length, D = 2 if bidirectional else 1, H_in = <c>input_size</c>,
+/// H_cell = <c>hidden_size</c>, H_out = <c>proj_size</c> if it is positive, else <c>hidden_size</c>.</para>
+/// <para>What computes a call is chosen per call (<see cref="EngineChoice"/>): LibTorch's whole-sequence kernel through
+/// TorchSharp's native module, TorchSharp's native cells one step at a time (a single step on the CPU, where the
+/// whole-sequence kernel has a fixed cost per call), or TorchRnn's managed recurrence (projections, packed input on
+/// the CPU). All compute PyTorch's equations with the same parameters; results agree to rounding.</para>
 /// </remarks>
-public abstract class RNNBase<THx, TResult> : RecurrentModule<THx, TResult>
+public abstract class RNNBase : RecurrentModule<(Tensor output, HiddenState h_n)>
 {
-    private readonly RecurrentMode _mode;
-    private readonly long _directions;
-    private readonly long _outputSize;
-    private readonly int _perDirection;
+    private readonly SequenceOptions _options;
+    private readonly NativeSequence? _native;
+    private readonly object _lazyLock = new();
+    private LayerWeights[] _weights;
+    private ManagedRecurrence? _managed;
+    private CellRecurrence? _cells;
 
     private protected RNNBase(RecurrentMode mode, long input_size, long hidden_size, long num_layers, bool bias,
         bool batch_first, double dropout, bool bidirectional, long proj_size, Device? device, ScalarType? dtype)
         : base(mode.SequenceName(), input_size, hidden_size, bias)
     {
         Checks.SequenceArguments(input_size, hidden_size, num_layers, dropout, proj_size);
-        _mode = mode;
-        this.num_layers = num_layers;
-        this.batch_first = batch_first;
-        this.dropout = dropout;
-        this.bidirectional = bidirectional;
-        ProjSize = proj_size;
-        _directions = bidirectional ? 2 : 1;
-        _outputSize = proj_size > 0 ? proj_size : hidden_size;
-        _perDirection = (bias ? 4 : 2) + (proj_size > 0 ? 1 : 0);
-
+        _options = new SequenceOptions(mode, input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, proj_size);
         if (proj_size == 0)
         {
-            // One layer never drops anything; LibTorch would repeat the warning given above, so it gets dropout 0.
-            AdoptNative(() => NativeRecurrence.CreateSequence(mode, input_size, hidden_size, num_layers, bias, batch_first,
-                num_layers == 1 ? 0 : dropout, bidirectional, device, dtype));
+            _native = NativeSequence.Create(_options, device, dtype);
+            Adopt(_native.Module);
         }
         else
         {
@@ -54,12 +48,11 @@ public abstract class RNNBase<THx, TResult> : RecurrentModule<THx, TResult>
             var gates = mode.GateCount() * hidden_size;
             for (var layer = 0; layer < num_layers; layer++)
             {
-                var layerInput = layer == 0 ? input_size : _outputSize * _directions;
-                for (var direction = 0; direction < _directions; direction++)
+                for (var direction = 0; direction < _options.Directions; direction++)
                 {
-                    var suffix = $"_l{layer}{(direction == 1 ? "_reverse" : "")}";
-                    AddParameter("weight_ih" + suffix, [gates, layerInput], device, dtype);
-                    AddParameter("weight_hh" + suffix, [gates, _outputSize], device, dtype);
+                    var suffix = LayerWeights.Suffix(layer, direction);
+                    AddParameter("weight_ih" + suffix, [gates, _options.LayerInputSize(layer)], device, dtype);
+                    AddParameter("weight_hh" + suffix, [gates, _options.OutputSize], device, dtype);
                     if (bias)
                     {
                         AddParameter("bias_ih" + suffix, [gates], device, dtype);
@@ -70,29 +63,38 @@ public abstract class RNNBase<THx, TResult> : RecurrentModule<THx, TResult>
             }
         }
         reset_parameters();
+        _weights = LayerWeights.Of(this, num_layers, _options.Directions, bias, proj_size > 0);
     }
 
+    /// <summary>PyTorch's mode string: <c>LSTM</c>, <c>GRU</c>, <c>RNN_TANH</c> or <c>RNN_RELU</c>.</summary>
+    public string mode => _options.Mode.ModeString();
+
     /// <summary>The number of stacked recurrent layers.</summary>
-    public long num_layers { get; }
+    public long num_layers => _options.NumLayers;
 
     /// <summary>Whether input and output are (N, L, H) instead of (L, N, H). The states are never batch-first.</summary>
-    public bool batch_first { get; }
+    public bool batch_first => _options.BatchFirst;
 
     /// <summary>The probability of zeroing each output of every layer but the last, in training mode.</summary>
-    public double dropout { get; }
+    public double dropout => _options.Dropout;
 
     /// <summary>Whether each layer also runs over the reversed sequence (D = 2).</summary>
-    public bool bidirectional { get; }
+    public bool bidirectional => _options.Bidirectional;
 
-    /// <summary>LSTM's projection size; 0 for the other modules.</summary>
-    private protected long ProjSize { get; }
+    /// <summary>LSTM's projection size H_out, or 0 for no projection (always 0 for RNN and GRU).</summary>
+    public long proj_size => _options.ProjSize;
+
+    /// <summary>Tests force an engine here to check each against PyTorch's fixtures; null lets <see cref="EngineChoice"/> choose.</summary>
+    internal Engine? ForcedEngine { get; set; }
+
+    private protected RecurrentMode Mode => _options.Mode;
 
     /// <inheritdoc />
     public override string extra_repr()
     {
         var s = new StringBuilder();
         s.Append(input_size.ToString(CultureInfo.InvariantCulture)).Append(", ").Append(hidden_size.ToString(CultureInfo.InvariantCulture));
-        if (ProjSize != 0) s.Append(", proj_size=").Append(ProjSize.ToString(CultureInfo.InvariantCulture));
+        if (proj_size != 0) s.Append(", proj_size=").Append(proj_size.ToString(CultureInfo.InvariantCulture));
         if (num_layers != 1) s.Append(", num_layers=").Append(num_layers.ToString(CultureInfo.InvariantCulture));
         if (!bias) s.Append(", bias=False");
         if (batch_first) s.Append(", batch_first=True");
@@ -104,27 +106,197 @@ public abstract class RNNBase<THx, TResult> : RecurrentModule<THx, TResult>
     /// <summary>
     /// PyTorch's <c>flatten_parameters</c>: on CUDA, lays the weights out in one block for cuDNN. Harmless elsewhere.
     /// </summary>
-    public void flatten_parameters()
+    public void flatten_parameters() => _native?.FlattenParameters();
+
+    /// <summary>Runs the module over a sequence, holding the state as a <see cref="HiddenState"/>.</summary>
+    /// <param name="input">(L, N, H_in), (N, L, H_in) when <see cref="batch_first"/>, or unbatched (L, H_in).</param>
+    /// <param name="hx">
+    /// The initial state: h (D * num_layers, N, H_out), with c (D * num_layers, N, H_cell) for an LSTM; unbatched
+    /// without N. Zeros when null.
+    /// </param>
+    /// <returns>
+    /// <c>output</c>, the last layer's h_t for every t: (L, N, D * H_out), (N, L, D * H_out) when batch-first,
+    /// unbatched (L, D * H_out); and <c>h_n</c>, every layer's final state, shaped like <paramref name="hx"/>.
+    /// </returns>
+    /// <exception cref="ArgumentException">
+    /// The input or a state has the wrong rank, dtype, feature size, shape or device, is disposed, or the sequence is
+    /// empty; or an LSTM's state lacks c, or another module's has one. The message is PyTorch's where PyTorch has one.
+    /// </exception>
+    /// <exception cref="ObjectDisposedException">The module was disposed.</exception>
+    public sealed override (Tensor output, HiddenState h_n) forward(Tensor input, HiddenState? hx = null)
+        => RunSequence(input, hx);
+
+    /// <summary>Runs <see cref="forward(Tensor, HiddenState?)"/> with the module's hooks, as calling the module does in PyTorch.</summary>
+    /// <param name="input">(L, N, H_in), (N, L, H_in) when batch-first, or unbatched (L, H_in).</param>
+    /// <param name="hx">The initial state; zeros when omitted.</param>
+    /// <returns><c>(output, h_n)</c> as <see cref="forward(Tensor, HiddenState?)"/> returns them.</returns>
+    /// <exception cref="ArgumentException">As <see cref="forward(Tensor, HiddenState?)"/>.</exception>
+    /// <exception cref="ObjectDisposedException">The module was disposed.</exception>
+    public new (Tensor output, HiddenState h_n) call(Tensor input, HiddenState? hx = null) => base.call(input, hx);
+
+    /// <summary>Runs the module over a batch of variable-length sequences; the padding is never computed.</summary>
+    /// <param name="input">A <see cref="PackedSequence"/> of (sum of lengths, H_in) data.</param>
+    /// <param name="hx">The initial state, (D * num_layers, N, *) in the batch's original order; zeros when null.</param>
+    /// <returns>
+    /// <c>output</c>, packed like <paramref name="input"/> with (sum of lengths, D * H_out) data, and <c>h_n</c>, each
+    /// sequence's state after its own last step, (D * num_layers, N, *) in the original order.
+    /// </returns>
+    /// <exception cref="ArgumentException">
+    /// The sequence is inconsistent (batch sizes not positive and non-increasing, not summing to the data's rows,
+    /// indices of the wrong length), or the data or a state has the wrong dtype, size, shape or device.
+    /// </exception>
+    /// <exception cref="ObjectDisposedException">The module was disposed.</exception>
+    public (PackedSequence output, HiddenState h_n) forward(PackedSequence input, HiddenState? hx = null) => RunPacked(input, hx);
+
+    /// <summary>
+    /// Runs <see cref="forward(PackedSequence, HiddenState?)"/> with the module's hooks, as PyTorch runs them for packed
+    /// input: the module-level hooks (<c>register_forward_pre_hook(Action&lt;Module&gt;)</c>,
+    /// <c>register_forward_hook(Action&lt;Module&gt;)</c>) and those registered with
+    /// <see cref="RegisterPackedForwardPreHook"/> and <see cref="RegisterPackedForwardHook"/>. Hooks typed on a tensor
+    /// input cannot take a packed one, so they do not run.
+    /// </summary>
+    /// <param name="input">A <see cref="PackedSequence"/> of (sum of lengths, H_in) data.</param>
+    /// <param name="hx">The initial state; zeros when omitted.</param>
+    /// <returns><c>(output, h_n)</c> as <see cref="forward(PackedSequence, HiddenState?)"/> returns them.</returns>
+    /// <exception cref="ArgumentException">As <see cref="forward(PackedSequence, HiddenState?)"/>.</exception>
+    /// <exception cref="ObjectDisposedException">The module was disposed.</exception>
+    public (PackedSequence output, HiddenState h_n) call(PackedSequence input, HiddenState? hx = null)
     {
-        switch (Native)
+        foreach (var hook in module_pre_hooks.Values) hook(this);
+        foreach (var hook in _packedPreHooks.Values)
         {
-            case TorchSharp.Modules.RNN rnn: rnn.flatten_parameters(); break;
-            case TorchSharp.Modules.LSTM lstm: lstm.flatten_parameters(); break;
-            case TorchSharp.Modules.GRU gru: gru.flatten_parameters(); break;
+            if (hook(this, input, hx) is { } modified) (input, hx) = modified;
         }
+        var result = forward(input, hx);
+        foreach (var hook in _packedHooks.Values)
+        {
+            if (hook(this, input, hx, result) is { } modified) result = modified;
+        }
+        foreach (var hook in module_post_hooks.Values) hook(this);
+        return result;
+    }
+
+    private readonly System.Collections.Generic.Dictionary<Guid, PackedForwardPreHook> _packedPreHooks = new();
+    private readonly System.Collections.Generic.Dictionary<Guid, PackedForwardHook> _packedHooks = new();
+
+    /// <summary>
+    /// A hook run before a packed forward (PyTorch's forward pre-hook, for packed input): it sees the module, the
+    /// input and the state, and may return replacements.
+    /// </summary>
+    /// <param name="module">The module.</param>
+    /// <param name="input">The packed input.</param>
+    /// <param name="hx">The initial state, or null.</param>
+    /// <returns>Replacements for the input and state, or null to keep them.</returns>
+    public delegate (PackedSequence input, HiddenState? hx)? PackedForwardPreHook(RNNBase module, PackedSequence input, HiddenState? hx);
+
+    /// <summary>A hook run after a packed forward (PyTorch's forward hook, for packed input); it may replace the result.</summary>
+    /// <param name="module">The module.</param>
+    /// <param name="input">The packed input.</param>
+    /// <param name="hx">The initial state, or null.</param>
+    /// <param name="result">What the forward returned.</param>
+    /// <returns>A replacement result, or null to keep it.</returns>
+    public delegate (PackedSequence output, HiddenState h_n)? PackedForwardHook(RNNBase module, PackedSequence input, HiddenState? hx,
+        (PackedSequence output, HiddenState h_n) result);
+
+    /// <summary>
+    /// Registers a hook that <see cref="call(PackedSequence, HiddenState?)"/> runs before the forward. PyTorch's
+    /// <c>register_forward_pre_hook</c> takes hooks for any input; here packed input has hooks of its own.
+    /// </summary>
+    /// <param name="hook">The hook.</param>
+    /// <returns>Disposing it removes the hook.</returns>
+    /// <example><code>using var handle = lstm.RegisterPackedForwardPreHook((m, x, hx) => { Console.WriteLine(x.batch_sizes); return null; });</code></example>
+    public IDisposable RegisterPackedForwardPreHook(PackedForwardPreHook hook) => Add(_packedPreHooks, hook);
+
+    /// <summary>
+    /// Registers a hook that <see cref="call(PackedSequence, HiddenState?)"/> runs after the forward. PyTorch's
+    /// <c>register_forward_hook</c> takes hooks for any input; here packed input has hooks of its own.
+    /// </summary>
+    /// <param name="hook">The hook.</param>
+    /// <returns>Disposing it removes the hook.</returns>
+    /// <example><code>using var handle = gru.RegisterPackedForwardHook((m, x, hx, result) => { Console.WriteLine(result.h_n.h.shape); return null; });</code></example>
+    public IDisposable RegisterPackedForwardHook(PackedForwardHook hook) => Add(_packedHooks, hook);
+
+    private static IDisposable Add<T>(System.Collections.Generic.Dictionary<Guid, T> hooks, T hook)
+    {
+        ArgumentNullException.ThrowIfNull(hook);
+        var key = Guid.NewGuid();
+        hooks.Add(key, hook);
+        return new HookHandle(() => hooks.Remove(key));
+    }
+
+    private sealed class HookHandle(Action remove) : IDisposable
+    {
+        public void Dispose() => remove();
+    }
+
+    /// <summary>h as a state (typed overloads of RNN and GRU).</summary>
+    private protected static HiddenState? State(Tensor? h) => h is null ? null : new HiddenState?(new HiddenState(h));
+
+    /// <summary>(h, c) as a state (typed overloads of LSTM), refusing a pair with one null.</summary>
+    private protected static HiddenState? State((Tensor h, Tensor c)? hx)
+    {
+        if (hx is not { } pair) return null;
+        Checks.StatePair(pair.h, pair.c);
+        return new HiddenState(pair.h, pair.c);
+    }
+
+    /// <summary>The result with h as a tensor.</summary>
+    private protected static (Tensor output, Tensor h_n) Typed((Tensor output, HiddenState h_n) result) => (result.output, result.h_n.h);
+
+    /// <summary>The packed result with h as a tensor.</summary>
+    private protected static (PackedSequence output, Tensor h_n) Typed((PackedSequence output, HiddenState h_n) result)
+        => (result.output, result.h_n.h);
+
+    /// <summary>The result with the state as the pair (h, c).</summary>
+    private protected static (Tensor output, (Tensor h_n, Tensor c_n) state) Pair((Tensor output, HiddenState h_n) result)
+    {
+        var (h, c) = result.h_n;
+        return (result.output, (h, c));
+    }
+
+    /// <summary>The packed result with the state as the pair (h, c).</summary>
+    private protected static (PackedSequence output, (Tensor h_n, Tensor c_n) state) Pair((PackedSequence output, HiddenState h_n) result)
+    {
+        var (h, c) = result.h_n;
+        return (result.output, (h, c));
+    }
+
+    /// <summary>The engine a call takes, by the rule in <see cref="EngineChoice"/> unless a test forced one.</summary>
+    internal Engine EngineFor(long length, bool packed)
+        => ForcedEngine ?? EngineChoice.ForSequence(_options, ParameterInfo.DeviceType, length, packed);
+
+    /// <summary>The engine of that kind; without a native module (projections) only the managed one exists.</summary>
+    private SequenceEngine EngineOf(Engine kind) => kind switch
+    {
+        Engine.Native when _native is not null => _native,
+        Engine.Cells when _native is not null => Cells(),
+        _ => Managed(),
+    };
+
+    private ManagedRecurrence Managed()
+    {
+        lock (_lazyLock) return _managed ??= new ManagedRecurrence(_options, _weights);
+    }
+
+    private CellRecurrence Cells()
+    {
+        lock (_lazyLock) return _cells ??= new CellRecurrence(_options, _weights, ParameterDevice, ParameterInfo.DType);
     }
 
     /// <summary>
-    /// Runs the whole stack: PyTorch's forward checks in PyTorch's order, unbatched and batch-first handling, the
-    /// default zero states, then the engine. <paramref name="c0"/> and the returned <c>c_n</c> are LSTM's.
+    /// PyTorch's forward checks in PyTorch's order, unbatched and batch-first handling, the default zero states, then
+    /// the engine for this call.
     /// </summary>
-    private protected (Tensor output, Tensor h_n, Tensor? c_n) RunSequence(Tensor input, Tensor? h0, Tensor? c0)
+    private (Tensor output, HiddenState h_n) RunSequence(Tensor input, HiddenState? hx)
     {
+        ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(input);
-        var lstm = _mode == RecurrentMode.Lstm;
-        Checks.Tensors(input, h0, c0, pair: lstm);
+        var lstm = Mode.HasCell();
+        var h0 = hx?.h;
+        var c0 = hx?.c;
+        Checks.Tensors(input, hx, lstm);
         var x = TensorInfo.Of(input);
-        Checks.InputRank(GetName(), x.Rank, saysTensor: !lstm && _mode != RecurrentMode.Gru);
+        Checks.InputRank(GetName(), x.Rank, saysTensor: !lstm && Mode != RecurrentMode.Gru);
         var batched = x.Rank == 3;
         var h = h0 is null ? default : TensorInfo.Of(h0);
         var c = c0 is null ? default : TensorInfo.Of(c0);
@@ -135,35 +307,37 @@ public abstract class RNNBase<THx, TResult> : RecurrentModule<THx, TResult>
         }
 
         // The checks see the shapes PyTorch sees after unsqueezing unbatched input; nothing is unsqueezed yet.
+        var o = _options;
         var batchDim = batch_first ? 0 : 1;
         var inserted = batched ? -1 : batchDim;
         var stateInserted = batched ? -1 : 1;
         var parameters = ParameterInfo;
         Checks.Input(x.DType, x.Size(2, inserted), parameters.DType, input_size);
         var batch = x.Size(batchDim, inserted);
-        var states = num_layers * _directions;
+        var length = x.Size(1 - batchDim, inserted);
         if (h0 is not null)
         {
-            Checks.HiddenSize(h, stateInserted, states, batch, _outputSize, lstm ? "Expected hidden[0] size" : "Expected hidden size");
-            if (lstm) Checks.HiddenSize(c, stateInserted, states, batch, hidden_size, "Expected hidden[1] size");
+            var hint = batched && h.Rank == 3 && h.Is(o.States, x.Size(1 - batchDim), o.OutputSize) ? Checks.BatchFirstHint(batch_first) : null;
+            Checks.HiddenSize(h, stateInserted, o.States, batch, o.OutputSize, lstm ? "Expected hidden[0] size" : "Expected hidden size", hint);
+            if (lstm) Checks.HiddenSize(c, stateInserted, o.States, batch, hidden_size, "Expected hidden[1] size", hint);
             Checks.SameDevice(x, h, "hidden");
             if (c0 is not null) Checks.SameDevice(x, c, "hidden");
         }
         Checks.SameDevice(x, parameters, "parameter");
-        Checks.SequenceLength(x.Size(1 - batchDim, inserted));
+        Checks.SequenceLength(length);
         if (h0 is not null) Checks.ProductDType(h.DType, parameters.DType, "hx");
         if (c0 is not null) Checks.ProductDType(c.DType, parameters.DType, "hx");
 
-        // Batched input on the native kernel, the common case, needs no dispose scope: its only temporaries are the
-        // default states, disposed here.
-        if (batched && Native is not null)
+        var engine = EngineOf(EngineFor(length, packed: false));
+        // Batched input, the common case, needs no dispose scope: its only temporaries are the default states.
+        if (batched)
         {
             Tensor? zeroH = null, zeroC = null;
             try
             {
-                h0 ??= zeroH = torch.zeros(states, batch, _outputSize, x.DType, ParameterDevice);
-                if (lstm) c0 ??= zeroC = torch.zeros(states, batch, hidden_size, x.DType, ParameterDevice);
-                return NativeRecurrence.ForwardSequence(Native, input, h0, c0);
+                h0 ??= zeroH = torch.zeros(o.States, batch, o.OutputSize, x.DType, ParameterDevice);
+                if (lstm) c0 ??= zeroC = torch.zeros(o.States, batch, hidden_size, x.DType, ParameterDevice);
+                return engine.Run(input, new HiddenState(h0, c0), training);
             }
             finally
             {
@@ -173,36 +347,28 @@ public abstract class RNNBase<THx, TResult> : RecurrentModule<THx, TResult>
         }
 
         using var scope = torch.NewDisposeScope();
-        if (!batched)
-        {
-            input = input.unsqueeze(batchDim);
-            h0 = h0?.unsqueeze(1);
-            c0 = c0?.unsqueeze(1);
-        }
-        h0 ??= torch.zeros(states, batch, _outputSize, x.DType, ParameterDevice);
-        if (lstm) c0 ??= torch.zeros(states, batch, hidden_size, x.DType, ParameterDevice);
-
-        var (output, h_n, c_n) = Native is null ? RunManaged(input, null, h0, c0) : NativeRecurrence.ForwardSequence(Native, input, h0, c0);
-        if (!batched)
-        {
-            output = output.squeeze(batchDim);
-            h_n = h_n.squeeze(1);
-            c_n = c_n?.squeeze(1);
-        }
-        return (output.MoveToOuterDisposeScope(), h_n.MoveToOuterDisposeScope(), c_n?.MoveToOuterDisposeScope());
+        var state = new HiddenState(
+            h0?.unsqueeze(1) ?? torch.zeros(o.States, 1, o.OutputSize, x.DType, ParameterDevice),
+            !lstm ? null : c0?.unsqueeze(1) ?? torch.zeros(o.States, 1, hidden_size, x.DType, ParameterDevice));
+        var (output, h_n) = engine.Run(input.unsqueeze(batchDim), state, training);
+        return (output.squeeze(batchDim).MoveToOuterDisposeScope(),
+            new HiddenState(h_n.h.squeeze(1), h_n.c?.squeeze(1)).MoveToOuterDisposeScope());
     }
 
     /// <summary>
-    /// Runs the stack on a <see cref="PackedSequence"/>: PyTorch's checks, hx permuted by <c>sorted_indices</c>, the
-    /// managed recurrence over the packed steps (ATen's packed layer algorithm), and h_n permuted back by
+    /// Runs the stack on a <see cref="PackedSequence"/>: the sequence's own consistency, PyTorch's checks, hx
+    /// permuted by <c>sorted_indices</c>, the engine over the packed steps, and h_n permuted back by
     /// <c>unsorted_indices</c>.
     /// </summary>
-    private protected (PackedSequence output, Tensor h_n, Tensor? c_n) RunPacked(PackedSequence input, Tensor? h0, Tensor? c0)
+    private (PackedSequence output, HiddenState h_n) RunPacked(PackedSequence input, HiddenState? hx)
     {
+        ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(input);
-        var lstm = _mode == RecurrentMode.Lstm;
+        var lstm = Mode.HasCell();
         var data = input.data;
-        Checks.Tensors(data, h0, c0, pair: lstm);
+        Checks.Tensors(data, hx, lstm);
+        Checks.Live(input.batch_sizes, "input");
+        PackedChecks.BatchSizes(input.batch_sizes, "input");
         var batchSizes = input.batch_sizes.data<long>().ToArray();
         var x = TensorInfo.Of(data);
         var parameters = ParameterInfo;
@@ -210,14 +376,17 @@ public abstract class RNNBase<THx, TResult> : RecurrentModule<THx, TResult>
         if (x.Rank != 2)
             throw new ArgumentException($"input must have 2 dimensions, got {x.Rank}", nameof(input));
         Checks.Input(x.DType, x.Size(1), parameters.DType, input_size);
+        PackedChecks.Consistent(batchSizes, x.Size(0), input.sorted_indices?.numel(), "input");
+        var o = _options;
         var batch = batchSizes.Length == 0 ? 0 : batchSizes[0];
-        var states = num_layers * _directions;
+        var h0 = hx?.h;
+        var c0 = hx?.c;
         var h = h0 is null ? default : TensorInfo.Of(h0);
         var c = c0 is null ? default : TensorInfo.Of(c0);
         if (h0 is not null)
         {
-            Checks.HiddenSize(h, -1, states, batch, _outputSize, lstm ? "Expected hidden[0] size" : "Expected hidden size");
-            if (lstm) Checks.HiddenSize(c, -1, states, batch, hidden_size, "Expected hidden[1] size");
+            Checks.HiddenSize(h, -1, o.States, batch, o.OutputSize, lstm ? "Expected hidden[0] size" : "Expected hidden size");
+            if (lstm) Checks.HiddenSize(c, -1, o.States, batch, hidden_size, "Expected hidden[1] size");
             Checks.SameDevice(x, h, "hidden");
             if (c0 is not null) Checks.SameDevice(x, c, "hidden");
         }
@@ -226,156 +395,81 @@ public abstract class RNNBase<THx, TResult> : RecurrentModule<THx, TResult>
         if (h0 is not null) Checks.ProductDType(h.DType, parameters.DType, "hx");
         if (c0 is not null) Checks.ProductDType(c.DType, parameters.DType, "hx");
 
+        var engine = EngineOf(EngineFor(batchSizes.Length, packed: true));
         using var scope = torch.NewDisposeScope();
-        h0 = h0 is null
-            ? torch.zeros(states, batch, _outputSize, x.DType, ParameterDevice)
-            : Permute(h0, input.sorted_indices);
-        if (lstm)
-        {
-            c0 = c0 is null
-                ? torch.zeros(states, batch, hidden_size, x.DType, ParameterDevice)
-                : Permute(c0, input.sorted_indices);
-        }
-        var (output, h_n, c_n) = RunManaged(data, batchSizes, h0, c0);
-        h_n = Permute(h_n, input.unsorted_indices);
-        c_n = c_n is null ? null : Permute(c_n, input.unsorted_indices);
+        var state = new HiddenState(
+            h0 is null ? torch.zeros(o.States, batch, o.OutputSize, x.DType, ParameterDevice) : Permute(h0, input.sorted_indices),
+            !lstm ? null : c0 is null ? torch.zeros(o.States, batch, hidden_size, x.DType, ParameterDevice) : Permute(c0, input.sorted_indices));
+        var (output, h_n) = engine.RunPacked(data, batchSizes, state, training);
+        h_n = new HiddenState(Permute(h_n.h, input.unsorted_indices), h_n.c is null ? null : Permute(h_n.c, input.unsorted_indices));
         var packed = new PackedSequence(output, input.batch_sizes.alias(), input.sorted_indices?.alias(), input.unsorted_indices?.alias());
-        return (packed.MoveToOuterDisposeScope(), h_n.MoveToOuterDisposeScope(), c_n?.MoveToOuterDisposeScope());
+        return (packed.MoveToOuterDisposeScope(), h_n.MoveToOuterDisposeScope());
 
         static Tensor Permute(Tensor state, Tensor? indices) => indices is null ? state : state.index_select(1, indices);
     }
 
+    private protected override void OnParametersMoved()
+    {
+        lock (_lazyLock)
+        {
+            _weights = LayerWeights.Of(this, num_layers, _options.Directions, bias, proj_size > 0);
+            _managed = null;
+            _cells?.Dispose();
+            _cells = null;
+        }
+    }
+
+    private protected override void DisposeEngines()
+    {
+        lock (_lazyLock)
+        {
+            _cells?.Dispose();
+            _cells = null;
+        }
+    }
+}
+
+public static partial class nn
+{
     /// <summary>
-    /// ATen's CPU algorithm, in managed code: each layer and direction over the sequence, dropout between layers.
-    /// <paramref name="input"/> is (L, N, H_in) (or batch-first), or packed data (sum of lengths, H_in) when
-    /// <paramref name="batchSizes"/> is given.
+    /// Creates the recurrent layer PyTorch's mode string names, as the common type <see cref="TorchRnn.RNNBase"/>: the
+    /// C# for PyTorch's <c>getattr(nn, rnn_type)(...)</c> or <c>nn.RNNBase(mode, ...)</c>.
     /// </summary>
-    private (Tensor output, Tensor h_n, Tensor? c_n) RunManaged(Tensor input, long[]? batchSizes, Tensor h0, Tensor? c0)
+    /// <param name="mode"><c>LSTM</c>, <c>GRU</c>, <c>RNN_TANH</c> or <c>RNN_RELU</c>.</param>
+    /// <param name="input_size">H_in, the number of features of each input step.</param>
+    /// <param name="hidden_size">H_cell, the number of features of the hidden (and cell) state.</param>
+    /// <param name="num_layers">How many layers are stacked.</param>
+    /// <param name="bias">Whether the layers use <c>b_ih</c> and <c>b_hh</c>.</param>
+    /// <param name="batch_first">Whether input and output are (N, L, feature).</param>
+    /// <param name="dropout">Dropout probability on each layer's output but the last, in training mode.</param>
+    /// <param name="bidirectional">Whether each layer also reads the sequence backwards.</param>
+    /// <param name="proj_size">LSTM only: if positive, h is projected to this size.</param>
+    /// <param name="device">Where the parameters live; the CPU when null.</param>
+    /// <param name="dtype">The parameters' dtype; TorchSharp's default (float32) when null.</param>
+    /// <returns>An <see cref="TorchRnn.LSTM"/>, <see cref="TorchRnn.GRU"/> or <see cref="TorchRnn.RNN"/>, drawn as PyTorch draws it.</returns>
+    /// <exception cref="ArgumentException">
+    /// An unknown mode (<c>Unrecognized RNN mode: ...</c>), <paramref name="proj_size"/> on a mode other than LSTM
+    /// (<c>proj_size argument is only supported for LSTM, not RNN or GRU</c>), or any argument the layer refuses.
+    /// </exception>
+    /// <example>
+    /// <code>
+    /// RNNBase rnn = nn.RNNBase("GRU", 200, 200, num_layers: 2, dropout: 0.2);
+    /// var (output, hidden) = rnn.call(torch.randn(35, 20, 200));
+    /// Py.print(rnn); // GRU(200, 200, num_layers=2, dropout=0.2)
+    /// </code>
+    /// </example>
+    public static RNNBase RNNBase(string mode, long input_size, long hidden_size, long num_layers = 1, bool bias = true,
+        bool batch_first = false, double dropout = 0.0, bool bidirectional = false, long proj_size = 0, Device? device = null,
+        ScalarType? dtype = null)
     {
-        var states = (int)(num_layers * _directions);
-        var finalH = new Tensor[states];
-        var finalC = c0 is null ? null : new Tensor[states];
-        var padded = batchSizes is null;
-        var layerInput = padded && batch_first ? input.transpose(0, 1) : input;
-        for (var layer = 0; layer < num_layers; layer++)
+        var kind = RecurrentModes.FromModeString(mode);
+        if (proj_size != 0 && kind != RecurrentMode.Lstm)
+            throw new ArgumentException("proj_size argument is only supported for LSTM, not RNN or GRU", nameof(proj_size));
+        return kind switch
         {
-            var outputs = new Tensor[_directions];
-            for (var direction = 0; direction < _directions; direction++)
-            {
-                var at = (int)(layer * _directions + direction);
-                var reverse = direction == 1;
-                outputs[direction] = padded
-                    ? Direction(layerInput, h0[at], c0?[at], at, reverse, out finalH[at], out var lastC)
-                    : PackedDirection(layerInput, batchSizes!, h0[at], c0?[at], at, reverse, out finalH[at], out lastC);
-                if (finalC is not null) finalC[at] = lastC!;
-            }
-            var layerOutput = outputs.Length == 1 ? outputs[0] : torch.cat(outputs, -1);
-            layerInput = dropout != 0 && training && layer < num_layers - 1
-                ? F.dropout(layerOutput, dropout, training: true)
-                : layerOutput;
-        }
-        var output = padded && batch_first ? layerInput.transpose(0, 1) : layerInput;
-        return (output, torch.stack(finalH, 0), finalC is null ? null : torch.stack(finalC, 0));
-    }
-
-    /// <summary>One layer-direction's weights, in the order they are registered.</summary>
-    private (Tensor w_ih, Tensor w_hh, Tensor? b_ih, Tensor? b_hh, Tensor? w_hr) Weights(int index)
-    {
-        var flat = Flat;
-        var at = index * _perDirection;
-        return (flat[at], flat[at + 1], bias ? flat[at + 2] : null, bias ? flat[at + 3] : null,
-            ProjSize > 0 ? flat[at + _perDirection - 1] : null);
-    }
-
-    /// <summary>One direction of one layer over the whole sequence (L, N, *); the reverse direction walks it backwards.</summary>
-    private Tensor Direction(Tensor inputs, Tensor h, Tensor? c, int index, bool reverse, out Tensor lastH, out Tensor? lastC)
-    {
-        var (w_ih, w_hh, b_ih, b_hh, w_hr) = Weights(index);
-
-        // As ATen does on the CPU: project every time step's input in one product, then recur. unbind, not an index
-        // per step: each index's backward would write a zero tensor of the whole sequence's size.
-        var projections = F.linear(inputs, w_ih, b_ih).unbind(0);
-        var length = projections.Length;
-        var steps = new Tensor[length];
-        for (var i = 0; i < length; i++)
-        {
-            var t = reverse ? length - 1 - i : i;
-            (h, c) = Recurrence.Step(_mode, projections[t], h, c, w_hh, b_hh, w_hr);
-            steps[t] = h;
-        }
-        lastH = h;
-        lastC = c;
-        return torch.stack(steps, 0);
-    }
-
-    /// <summary>
-    /// One direction of one layer over packed data: ATen's <c>PackedLayer</c> and <c>ReversedPackedLayer</c>. Forward,
-    /// a sequence's final state is set aside when it ends (the batch shrinks); backward, sequences join as the
-    /// walk from the last step reaches their ends (the batch grows, each starting from its own initial state).
-    /// </summary>
-    private Tensor PackedDirection(Tensor data, long[] batchSizes, Tensor h0, Tensor? c0, int index, bool reverse,
-        out Tensor lastH, out Tensor? lastC)
-    {
-        var (w_ih, w_hh, b_ih, b_hh, w_hr) = Weights(index);
-        // One piece per step (split, not narrow per step: each narrow's backward would write a zero tensor of the
-        // whole data's size).
-        var projections = F.linear(data, w_ih, b_ih).split(batchSizes, 0);
-        var steps = batchSizes.Length;
-        var outputs = new Tensor[steps];
-        if (!reverse)
-        {
-            Tensor h = h0;
-            Tensor? c = c0;
-            var finishedH = new List<Tensor>();
-            var finishedC = new List<Tensor>();
-            var running = batchSizes[0];
-            for (var t = 0; t < steps; t++)
-            {
-                var size = batchSizes[t];
-                if (size < running)
-                {
-                    finishedH.Add(h.narrow(0, size, running - size));
-                    h = h.narrow(0, 0, size);
-                    if (c is not null)
-                    {
-                        finishedC.Add(c.narrow(0, size, running - size));
-                        c = c.narrow(0, 0, size);
-                    }
-                    running = size;
-                }
-                (h, c) = Recurrence.Step(_mode, projections[t], h, c, w_hh, b_hh, w_hr);
-                outputs[t] = h;
-            }
-            finishedH.Add(h);
-            finishedH.Reverse();
-            lastH = torch.cat(finishedH, 0);
-            if (c is not null)
-            {
-                finishedC.Add(c);
-                finishedC.Reverse();
-            }
-            lastC = c is null ? null : torch.cat(finishedC, 0);
-        }
-        else
-        {
-            var running = batchSizes[steps - 1];
-            Tensor h = h0.narrow(0, 0, running);
-            Tensor? c = c0?.narrow(0, 0, running);
-            for (var t = steps - 1; t >= 0; t--)
-            {
-                var size = batchSizes[t];
-                if (size > running)
-                {
-                    h = torch.cat([h, h0.narrow(0, running, size - running)], 0);
-                    if (c is not null) c = torch.cat([c, c0!.narrow(0, running, size - running)], 0);
-                    running = size;
-                }
-                (h, c) = Recurrence.Step(_mode, projections[t], h, c, w_hh, b_hh, w_hr);
-                outputs[t] = h;
-            }
-            lastH = h;
-            lastC = c;
-        }
-        return torch.cat(outputs, 0);
+            RecurrentMode.Lstm => LSTM(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, proj_size, device, dtype),
+            RecurrentMode.Gru => GRU(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, device, dtype),
+            _ => RNN(input_size, hidden_size, num_layers, kind.Nonlinearity(), bias, batch_first, dropout, bidirectional, device, dtype),
+        };
     }
 }

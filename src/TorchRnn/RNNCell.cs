@@ -11,16 +11,15 @@ namespace TorchRnn;
 /// result (N, H_out) or unbatched (H_out). Parameters: <c>weight_ih</c> (H_out, H_in), <c>weight_hh</c> (H_out, H_out),
 /// <c>bias_ih</c> and <c>bias_hh</c> (H_out).
 /// </remarks>
-public sealed class RNNCell : RNNCellBase<Tensor?, Tensor>
+public sealed class RNNCell : RNNCellBase
 {
     internal RNNCell(long input_size, long hidden_size, bool bias, string nonlinearity, Device? device, ScalarType? dtype)
         : base(nameof(RNNCell), RecurrentModes.FromNonlinearity(nonlinearity), input_size, hidden_size, bias, device, dtype)
     {
-        this.nonlinearity = nonlinearity;
     }
 
     /// <summary>The nonlinearity, <c>tanh</c> or <c>relu</c>; the repr shows it when it is not tanh.</summary>
-    public string nonlinearity { get; }
+    public string nonlinearity => Mode.Nonlinearity();
 
     /// <summary>Computes the next hidden state.</summary>
     /// <param name="input">(N, H_in) or unbatched (H_in).</param>
@@ -29,14 +28,14 @@ public sealed class RNNCell : RNNCellBase<Tensor?, Tensor>
     /// <exception cref="System.ArgumentException">
     /// The input or hx has the wrong rank, dtype, size, batch or device; the message is PyTorch's.
     /// </exception>
-    public override Tensor forward(Tensor input, Tensor? hx) => RunCell(input, hx, null).h;
+    public Tensor forward(Tensor input, Tensor? hx = null) => forward(input, State(hx)).h;
 
-    /// <summary>Runs <see cref="forward"/> with the module's hooks, as calling the module does in PyTorch.</summary>
+    /// <summary>Runs <see cref="forward(Tensor, Tensor?)"/> with the module's hooks, as calling the module does in PyTorch.</summary>
     /// <param name="input">(N, H_in) or unbatched (H_in).</param>
     /// <param name="hx">The current hidden state; zeros when omitted.</param>
     /// <returns>h', (N, H_out) or unbatched (H_out).</returns>
-    /// <exception cref="System.ArgumentException">As <see cref="forward"/>.</exception>
-    public new Tensor call(Tensor input, Tensor? hx = null) => base.call(input, hx);
+    /// <exception cref="System.ArgumentException">As <see cref="forward(Tensor, Tensor?)"/>.</exception>
+    public Tensor call(Tensor input, Tensor? hx = null) => call(input, State(hx)).h;
 }
 
 public static partial class nn

@@ -7,16 +7,21 @@ using F = TorchSharp.torch.nn.functional;
 namespace TorchRnn;
 
 /// <summary>
-/// What PyTorch's <c>RNNCellBase</c> holds for every single-step cell (RNNCell, LSTMCell, GRUCell):
-/// <c>weight_ih</c> (gates * hidden, H_in), <c>weight_hh</c> (gates * hidden, hidden), optional <c>bias_ih</c> and
-/// <c>bias_hh</c>, their initialisation, the forward checks, unbatched handling, default states and the repr.
+/// PyTorch's <c>nn.RNNCellBase</c>: what RNNCell, LSTMCell and GRUCell share, and the one type that holds any of
+/// them. <c>weight_ih</c> (gates * hidden, H_in), <c>weight_hh</c> (gates * hidden, hidden), optional <c>bias_ih</c>
+/// and <c>bias_hh</c>, their initialisation, the forward checks, unbatched handling, default states and the repr live
+/// here; the subclasses add typed <c>forward</c> and <c>call</c> overloads.
 /// </summary>
-/// <typeparam name="THx">The state argument of <c>forward</c>.</typeparam>
-/// <typeparam name="TResult">What <c>forward</c> returns.</typeparam>
-/// <remarks>Shape key: N = batch size, H_in = <c>input_size</c>, H_out = <c>hidden_size</c>.</remarks>
-public abstract class RNNCellBase<THx, TResult> : RecurrentModule<THx, TResult>
+/// <remarks>
+/// Shape key: N = batch size, H_in = <c>input_size</c>, H_out = <c>hidden_size</c>. TorchSharp's native cell
+/// (LibTorch's cell function, one call a step) computes; a cell with <c>hidden_size</c> 0, which LibTorch cannot
+/// initialise, runs TorchRnn's managed step.
+/// </remarks>
+public abstract class RNNCellBase : RecurrentModule<HiddenState>
 {
     private readonly RecurrentMode _mode;
+    private readonly NativeCell? _native;
+    private LayerWeights _weights;
 
     private protected RNNCellBase(string name, RecurrentMode mode, long input_size, long hidden_size, bool bias,
         Device? device, ScalarType? dtype)
@@ -27,7 +32,8 @@ public abstract class RNNCellBase<THx, TResult> : RecurrentModule<THx, TResult>
         _mode = mode;
         if (hidden_size > 0)
         {
-            AdoptNative(() => NativeRecurrence.CreateCell(mode, input_size, hidden_size, bias, device, dtype));
+            _native = NativeCell.Create(mode, input_size, hidden_size, bias, device, dtype);
+            Adopt(_native.Module);
         }
         else
         {
@@ -41,7 +47,11 @@ public abstract class RNNCellBase<THx, TResult> : RecurrentModule<THx, TResult>
             }
         }
         reset_parameters();
+        _weights = LayerWeights.OfCell(this, bias);
     }
+
+    /// <summary>RNNCell's nonlinearity, from the mode.</summary>
+    private protected RecurrentMode Mode => _mode;
 
     /// <inheritdoc />
     public override string extra_repr()
@@ -52,16 +62,49 @@ public abstract class RNNCellBase<THx, TResult> : RecurrentModule<THx, TResult>
         return s;
     }
 
+    /// <summary>Computes one step, holding the state as a <see cref="HiddenState"/>.</summary>
+    /// <param name="input">(N, H_in) or unbatched (H_in).</param>
+    /// <param name="hx">h (N, H_out), with c (N, H_out) for an LSTMCell; unbatched without N. Zeros when null.</param>
+    /// <returns>The next state, shaped like <paramref name="hx"/>.</returns>
+    /// <exception cref="ArgumentException">
+    /// The input or a state has the wrong rank, dtype, size, batch or device, or is disposed; or an LSTMCell's state
+    /// lacks c, or another cell's has one. The message is PyTorch's where PyTorch has one.
+    /// </exception>
+    /// <exception cref="ObjectDisposedException">The module was disposed.</exception>
+    public sealed override HiddenState forward(Tensor input, HiddenState? hx = null) => RunCell(input, hx);
+
+    /// <summary>Runs <see cref="forward(Tensor, HiddenState?)"/> with the module's hooks, as calling the module does in PyTorch.</summary>
+    /// <param name="input">(N, H_in) or unbatched (H_in).</param>
+    /// <param name="hx">The state; zeros when omitted.</param>
+    /// <returns>The next state.</returns>
+    /// <exception cref="ArgumentException">As <see cref="forward(Tensor, HiddenState?)"/>.</exception>
+    /// <exception cref="ObjectDisposedException">The module was disposed.</exception>
+    public new HiddenState call(Tensor input, HiddenState? hx = null) => base.call(input, hx);
+
+    /// <summary>h as a state (typed overloads of RNNCell and GRUCell).</summary>
+    private protected static HiddenState? State(Tensor? h) => h is null ? null : new HiddenState?(new HiddenState(h));
+
+    /// <summary>(h, c) as a state (typed overloads of LSTMCell), refusing a pair with one null.</summary>
+    private protected static HiddenState? State((Tensor h, Tensor c)? hx)
+    {
+        if (hx is not { } pair) return null;
+        Checks.StatePair(pair.h, pair.c);
+        return new HiddenState(pair.h, pair.c);
+    }
+
     /// <summary>
     /// One step: PyTorch's forward checks in PyTorch's order, unbatched handling, default zero states, then the
-    /// engine. <paramref name="c"/> and the returned cell state are LSTMCell's.
+    /// native cell (or the managed step).
     /// </summary>
-    private protected (Tensor h, Tensor? c) RunCell(Tensor input, Tensor? h, Tensor? c)
+    private HiddenState RunCell(Tensor input, HiddenState? hx)
     {
+        ThrowIfDisposed();
         ArgumentNullException.ThrowIfNull(input);
         var name = GetName();
-        var lstm = _mode == RecurrentMode.Lstm;
-        Checks.Tensors(input, h, c, pair: lstm);
+        var lstm = _mode.HasCell();
+        Checks.Tensors(input, hx, lstm);
+        var h = hx?.h;
+        var c = hx?.c;
         var x = TensorInfo.Of(input);
         Checks.CellRank(name, x.Rank, "input");
         var hInfo = h is null ? default : TensorInfo.Of(h);
@@ -100,43 +143,20 @@ public abstract class RNNCellBase<THx, TResult> : RecurrentModule<THx, TResult>
         if (h is not null) Checks.ProductDType(hInfo.DType, parameters.DType, "hx");
         if (c is not null) Checks.ProductDType(cInfo.DType, parameters.DType, "hx");
 
-        // Batched input on the native kernel, the common case, needs no dispose scope: its only temporaries are the
-        // default states, disposed here.
-        if (batched && Native is not null)
-        {
-            Tensor? zeroH = null, zeroC = null;
-            try
-            {
-                h ??= zeroH = torch.zeros(batch, hidden_size, x.DType, ParameterDevice);
-                if (lstm) c ??= zeroC = torch.zeros(batch, hidden_size, x.DType, ParameterDevice);
-                return NativeRecurrence.ForwardCell(Native, input, h, c);
-            }
-            finally
-            {
-                zeroH?.Dispose();
-                zeroC?.Dispose();
-            }
-        }
+        // Batched input on the native cell, the common case, is one native call (LibTorch makes the zero state).
+        if (batched && _native is not null) return _native.Step(input, hx);
 
         using var scope = torch.NewDisposeScope();
-        if (!batched)
-        {
-            input = input.unsqueeze(0);
-            h = h?.unsqueeze(0);
-            c = c?.unsqueeze(0);
-        }
-        h ??= torch.zeros(batch, hidden_size, x.DType, ParameterDevice);
-        if (lstm) c ??= torch.zeros(batch, hidden_size, x.DType, ParameterDevice);
-
-        var flat = Flat;
-        var (nextH, nextC) = Native is null
-            ? Recurrence.Step(_mode, F.linear(input, flat[0], bias ? flat[2] : null), h, c, flat[1], bias ? flat[3] : null, w_hr: null)
-            : NativeRecurrence.ForwardCell(Native, input, h, c);
-        if (!batched)
-        {
-            nextH = nextH.squeeze(0);
-            nextC = nextC?.squeeze(0);
-        }
-        return (nextH.MoveToOuterDisposeScope(), nextC?.MoveToOuterDisposeScope());
+        if (!batched) input = input.unsqueeze(0);
+        var state = new HiddenState(
+            h is null ? torch.zeros(batch, hidden_size, x.DType, ParameterDevice) : batched ? h : h.unsqueeze(0),
+            !lstm ? null : c is null ? torch.zeros(batch, hidden_size, x.DType, ParameterDevice) : batched ? c : c.unsqueeze(0));
+        var next = _native is not null
+            ? _native.Step(input, state)
+            : ManagedRecurrence.Prepare(_mode, _weights, input.unsqueeze(0), batchSizes: null).Step(0, state);
+        if (!batched) next = new HiddenState(next.h.squeeze(0), next.c?.squeeze(0));
+        return next.MoveToOuterDisposeScope();
     }
+
+    private protected override void OnParametersMoved() => _weights = LayerWeights.OfCell(this, bias);
 }

@@ -8,21 +8,22 @@ namespace TorchRnn;
 
 /// <summary>
 /// What every TorchRnn module shares, cells and sequence modules alike: the sizes, the parameters registered under
-/// PyTorch's names on the module itself, PyTorch's initialisation, the engine that computes, and PyTorch's repr.
+/// PyTorch's names on the module itself, PyTorch's initialisation, the native module that owns them, moving and
+/// disposal, and PyTorch's repr.
 /// </summary>
-/// <typeparam name="THx">The initial state argument of <c>forward</c>.</typeparam>
 /// <typeparam name="TResult">What <c>forward</c> returns.</typeparam>
 /// <remarks>
-/// Where TorchSharp has a native module that computes what PyTorch computes, that module is the engine: its
-/// parameters are the very tensors registered here, so optimisers, <c>state_dict</c> and <c>load_state_dict</c>
-/// act on what it computes with. It is not a child module, so keys carry no extra level. Elsewhere the
-/// parameters are plain tensors and the managed recurrence in <see cref="Recurrence"/> computes.
+/// Where TorchSharp has a native module that computes what PyTorch computes, that module owns the parameters: they
+/// are the very tensors registered here, so optimisers, <c>state_dict</c> and <c>load_state_dict</c> act on what it
+/// computes with. It is not a child module, so keys carry no extra level. Elsewhere (LSTM with <c>proj_size</c>, cells
+/// with <c>hidden_size</c> 0) the parameters are plain tensors registered here.
 /// </remarks>
-public abstract class RecurrentModule<THx, TResult> : torch.nn.Module<Tensor, THx, TResult>
+public abstract class RecurrentModule<TResult> : torch.nn.Module<Tensor, HiddenState?, TResult>
 {
     private readonly List<string> _names = new();
     private Parameter[] _flat = Array.Empty<Parameter>();
-    private torch.nn.Module? _native;
+    private torch.nn.Module? _owner;
+    private bool _disposed;
 
     private protected RecurrentModule(string name, long input_size, long hidden_size, bool bias)
         : base(name)
@@ -35,14 +36,14 @@ public abstract class RecurrentModule<THx, TResult> : torch.nn.Module<Tensor, TH
     /// <summary>The number of expected features in the input x (H_in).</summary>
     public long input_size { get; }
 
-    /// <summary>The number of features in the hidden state h.</summary>
+    /// <summary>The number of features in the hidden state h (of the cell state c, for an LSTM with projections).</summary>
     public long hidden_size { get; }
 
     /// <summary>Whether the module uses the biases <c>b_ih</c> and <c>b_hh</c>.</summary>
     public bool bias { get; }
 
-    /// <summary>The parameters in PyTorch's order, as forward reads them (kept current across <c>to()</c>).</summary>
-    private protected Parameter[] Flat => _flat;
+    /// <summary>The parameters in PyTorch's order (kept current across <c>to()</c>).</summary>
+    private protected IReadOnlyList<Parameter> Flat => _flat;
 
     /// <summary>The parameters' dtype and device (all share them), kept current across <c>to()</c>, so that forward's
     /// checks need no native query of the weights.</summary>
@@ -51,31 +52,18 @@ public abstract class RecurrentModule<THx, TResult> : torch.nn.Module<Tensor, TH
     /// <summary>The parameters' device, for the default states (which must be on the input's, the same one).</summary>
     private protected Device ParameterDevice { get; private set; } = torch.CPU;
 
-    /// <summary>The native module that computes, or null where the managed recurrence does.</summary>
-    private protected torch.nn.Module? Native => _native;
-
-    /// <summary>Creates an uninitialised parameter and registers it under PyTorch's name (managed engine).</summary>
+    /// <summary>Creates an uninitialised parameter and registers it under PyTorch's name (no native owner).</summary>
     private protected void AddParameter(string name, long[] shape, Device? device, ScalarType? dtype)
         => Register(name, new Parameter(torch.empty(shape, dtype: dtype, device: device)));
 
     /// <summary>
-    /// Makes <paramref name="create"/>'s native module the engine and registers its parameters, whose names and order
-    /// are PyTorch's. The native constructor draws its own weights (in float32, then converted); the generator is
-    /// put back as it was, so that <see cref="reset_parameters"/> makes exactly PyTorch's draws.
+    /// Makes a native module the owner of the parameters and registers its parameters, whose names and order are
+    /// PyTorch's. (Its constructor drew its own weights; <see cref="reset_parameters"/> then makes PyTorch's draws.)
     /// </summary>
-    private protected void AdoptNative(Func<torch.nn.Module> create)
+    private protected void Adopt(torch.nn.Module owner)
     {
-        var state = torch.get_rng_state();
-        try
-        {
-            _native = create();
-        }
-        finally
-        {
-            torch.set_rng_state(state);
-            state.Dispose();
-        }
-        foreach (var (name, p) in _native.named_parameters()) Register(name, p);
+        _owner = owner;
+        foreach (var (name, p) in owner.named_parameters()) Register(name, p);
     }
 
     private void Register(string name, Parameter p)
@@ -118,46 +106,61 @@ public abstract class RecurrentModule<THx, TResult> : torch.nn.Module<Tensor, TH
     public override void train(bool train = true)
     {
         base.train(train);
-        _native?.train(train); // dropout between layers is the engine's
-    }
-
-    /// <summary>Registers a parameter; replacing one of the recurrent weights is supported by the managed engine only.</summary>
-    /// <param name="name">The parameter's name.</param>
-    /// <param name="param">The parameter.</param>
-    /// <exception cref="NotSupportedException">
-    /// A recurrent weight of a module computed by TorchSharp's native kernels would be replaced: the kernel keeps its
-    /// own tensor. Copy new values in place instead (<c>p.copy_(value)</c> under <c>torch.no_grad()</c>).
-    /// </exception>
-    public override void register_parameter(string name, Parameter param)
-    {
-        if (_native is not null && _names.Contains(name))
-            throw new NotSupportedException(
-                $"{GetName()} computes with TorchSharp's native kernel, which keeps its own {name}; copy new values into it in place instead.");
-        base.register_parameter(name, param);
-        Refresh();
-    }
-
-    // Moving or converting: the native engine moves its own parameters in place; otherwise TorchSharp's base does.
-    /// <inheritdoc />
-    protected override torch.nn.Module _to(Device device, ScalarType dtype, bool non_blocking)
-        => Moved(_native is null ? base._to(device, dtype, non_blocking) : _native.to(device, dtype, non_blocking));
-
-    /// <inheritdoc />
-    protected override torch.nn.Module _to(DeviceType deviceType, int deviceIndex, bool non_blocking)
-        => Moved(_native is null ? base._to(deviceType, deviceIndex, non_blocking) : _native.to(deviceType, deviceIndex, non_blocking));
-
-    /// <inheritdoc />
-    protected override torch.nn.Module _to(ScalarType dtype, bool non_blocking)
-        => Moved(_native is null ? base._to(dtype, non_blocking) : _native.to(dtype, non_blocking));
-
-    private RecurrentModule<THx, TResult> Moved(torch.nn.Module _)
-    {
-        Refresh();
-        return this;
+        _owner?.train(train);
     }
 
     /// <summary>
-    /// Does nothing: the parameters are registered under PyTorch's names at construction, and the native engine is
+    /// Registers a parameter under a new name. The recurrent weights themselves cannot be replaced: the native
+    /// kernels keep their own references to them; copy new values in place instead (<c>p.copy_(value)</c> under
+    /// <c>torch.no_grad()</c>), as <c>load_state_dict</c> does.
+    /// </summary>
+    /// <param name="name">The parameter's name.</param>
+    /// <param name="param">The parameter.</param>
+    /// <exception cref="NotSupportedException"><paramref name="name"/> is one of the module's recurrent weights.</exception>
+    public override void register_parameter(string name, Parameter param)
+    {
+        if (_names.Contains(name))
+            throw new NotSupportedException(
+                $"{GetName()}'s {name} cannot be replaced: its kernels keep their own reference to it. Copy new values into it in place instead.");
+        base.register_parameter(name, param);
+    }
+
+    // Moving or converting: a native owner moves its own parameters; otherwise TorchSharp's base does.
+    /// <inheritdoc />
+    protected override torch.nn.Module _to(Device device, ScalarType dtype, bool non_blocking)
+        => Moved(_owner is null ? base._to(device, dtype, non_blocking) : _owner.to(device, dtype, non_blocking));
+
+    /// <inheritdoc />
+    protected override torch.nn.Module _to(DeviceType deviceType, int deviceIndex, bool non_blocking)
+        => Moved(_owner is null ? base._to(deviceType, deviceIndex, non_blocking) : _owner.to(deviceType, deviceIndex, non_blocking));
+
+    /// <inheritdoc />
+    protected override torch.nn.Module _to(ScalarType dtype, bool non_blocking)
+        => Moved(_owner is null ? base._to(dtype, non_blocking) : _owner.to(dtype, non_blocking));
+
+    // Moving may put new Parameter objects under the same names (TorchSharp's base class does, and a native module's
+    // wrapper may): register and read the current ones, then let the subclass rebuild what it derived from them.
+    private RecurrentModule<TResult> Moved(torch.nn.Module _)
+    {
+        for (var i = 0; i < _flat.Length; i++)
+        {
+            var name = _names[i];
+            var current = _owner is null ? get_parameter(name) : _owner.get_parameter(name);
+            _flat[i] = current ?? throw new InvalidOperationException($"Parameter {name} was removed.");
+            if (_owner is not null) ConditionallyRegisterParameter(name, _flat[i]);
+        }
+        if (_flat.Length > 0) CacheParameterInfo();
+        OnParametersMoved();
+        return this;
+    }
+
+    /// <summary>Called after <c>to()</c> has moved or converted the parameters (new tensors may stand under the same names).</summary>
+    private protected virtual void OnParametersMoved()
+    {
+    }
+
+    /// <summary>
+    /// Does nothing: the parameters are registered under PyTorch's names at construction, and the native owner is
     /// deliberately not a child (TorchSharp would otherwise add it when a user's model registers its components,
     /// giving keys such as <c>rnn._native.weight_ih_l0</c>).
     /// </summary>
@@ -165,24 +168,27 @@ public abstract class RecurrentModule<THx, TResult> : torch.nn.Module<Tensor, TH
     {
     }
 
+    /// <summary>Refuses a call on a disposed module with a message that names it.</summary>
+    /// <exception cref="ObjectDisposedException">The module was disposed.</exception>
+    private protected void ThrowIfDisposed()
+    {
+        if (_disposed) throw new ObjectDisposedException(GetName(), $"This {GetName()} has been disposed; its parameters are freed.");
+    }
+
     /// <inheritdoc />
     protected override void Dispose(bool disposing)
     {
-        if (disposing) _native?.Dispose();
+        if (disposing && !_disposed)
+        {
+            _disposed = true;
+            DisposeEngines();
+            _owner?.Dispose();
+        }
         base.Dispose(disposing);
     }
 
-    // Moving a module may put new Parameter objects under the same names (the managed engine's base class does, and a
-    // native module's wrapper may): register and read the current ones.
-    private void Refresh()
+    /// <summary>Frees whatever the subclass built beside the parameters' owner (other native modules).</summary>
+    private protected virtual void DisposeEngines()
     {
-        for (var i = 0; i < _flat.Length; i++)
-        {
-            var name = _names[i];
-            var current = _native is null ? get_parameter(name) : _native.get_parameter(name);
-            _flat[i] = current ?? throw new InvalidOperationException($"Parameter {name} was removed.");
-            if (_native is not null) ConditionallyRegisterParameter(name, _flat[i]);
-        }
-        if (_flat.Length > 0) CacheParameterInfo();
     }
 }

@@ -19,8 +19,8 @@ public class PortedPyTorchTests
         using var scope = torch.NewDisposeScope();
         var input = torch.randn(3, 10);
         var hx = torch.randn(3, 20);
-        torch.nn.Module<Tensor, Tensor?, Tensor> cell = kind == "RNNCell" ? nn.RNNCell(10, 20, bias: bias) : nn.GRUCell(10, 20, bias: bias);
-        for (var i = 0; i < 6; i++) hx = cell.call(input, hx);
+        RNNCellBase cell = kind == "RNNCell" ? nn.RNNCell(10, 20, bias: bias) : nn.GRUCell(10, 20, bias: bias);
+        for (var i = 0; i < 6; i++) hx = cell.call(input, hx).h;
         hx.sum().backward();
         Assert.That(hx.shape, Is.EqualTo(new long[] { 3, 20 }));
         Assert.That(cell.weight("weight_hh").grad, Is.Not.Null);

@@ -23,8 +23,23 @@ public class PyTorchParityTests
            from d in Devices.Names()
            select new TestCaseData(c, d).SetArgDisplayNames(c.Module, c.Name, d);
 
+    /// <summary>
+    /// Every sequence case once per engine that can compute it (with projections only the managed one exists), so a
+    /// call that <see cref="EngineChoice"/> sends to any engine is checked against PyTorch, gradients and dropout
+    /// draws included.
+    /// </summary>
+    private static IEnumerable<TestCaseData> EngineCases()
+        => from c in Fixtures.All()
+           where c.Module is "RNN" or "LSTM" or "GRU"
+           from engine in c.ProjSize > 0 ? [Engine.Managed] : new[] { Engine.Native, Engine.Cells, Engine.Managed }
+           select new TestCaseData(c, engine.ToString()).SetArgDisplayNames(c.Module, c.Name, engine.ToString());
+
     [TestCaseSource(nameof(SeededCases))]
     public void Forward_SameSeed_MatchesPyTorch(ModuleCase c) => Replay.FromSeed(c);
+
+    [TestCaseSource(nameof(EngineCases))]
+    public void Forward_SameSeedOnEachEngine_MatchesPyTorch(ModuleCase c, string engine)
+        => Replay.FromSeed(c, System.Enum.Parse<Engine>(engine));
 
     [TestCaseSource(nameof(DeviceCases))]
     public void Forward_PyTorchWeights_MatchesPyTorchOnEveryDevice(ModuleCase c, string deviceName)
@@ -41,11 +56,12 @@ public class PyTorchParityTests
 /// <summary>The two ways a fixture case is replayed: from the seed (CPU), or with PyTorch's weights copied in.</summary>
 internal static class Replay
 {
-    public static void FromSeed(ModuleCase c)
+    public static void FromSeed(ModuleCase c, Engine? engine = null)
     {
         torch.manual_seed(c.Seed);
         using var scope = torch.NewDisposeScope();
         var module = ModuleRunner.Build(c);
+        if (engine is not null) ((RNNBase)module).ForcedEngine = engine;
 
         // Seed parity: construction draws exactly PyTorch's weights, in PyTorch's order, in the module's dtype.
         var expected = c.Parameters;

@@ -82,8 +82,9 @@ internal static class Checks
     }
 
     /// <summary>
-    /// LSTM's (h_0, c_0) and LSTMCell's (h, c) come together or not at all. PyTorch fails on a None inside the pair
-    /// with an AttributeError that has no wording worth copying; here it is an <see cref="ArgumentNullException"/>.
+    /// TorchRnn's check: LSTM's (h_0, c_0) and LSTMCell's (h, c) come together or not at all. PyTorch fails on a None
+    /// inside the pair with an AttributeError that has no wording worth copying; here it is an
+    /// <see cref="ArgumentNullException"/>.
     /// </summary>
     public static void StatePair(Tensor? h, Tensor? c)
     {
@@ -93,19 +94,34 @@ internal static class Checks
     }
 
     /// <summary>
-    /// The checks on the tensors themselves, before anything is read from them: LSTM's pair complete, everything dense.
+    /// The checks on the tensors themselves, before anything is read from them: a state of the module's kind (TorchRnn's
+    /// check: h and c for LSTM, h alone otherwise), nothing disposed (TorchRnn's), everything dense.
     /// </summary>
-    public static void Tensors(Tensor input, Tensor? h, Tensor? c, bool pair)
+    public static void Tensors(Tensor input, HiddenState? hx, bool hasCell)
     {
-        if (pair) StatePair(h, c);
+        Live(input, nameof(input));
         Dense(input, nameof(input));
-        Dense(h, "hx");
-        Dense(c, "hx");
+        if (hx is not { } state) return;
+        if (hasCell) StatePair(state.h, state.c);
+        else if (state.h is null) throw new ArgumentNullException(nameof(hx), "hx holds no tensor; leave hx out for zero states.");
+        else if (state.c is not null)
+            throw new ArgumentException("hx holds a cell state c, which only LSTM and LSTMCell take; pass h alone.", nameof(hx));
+        Live(state.h, nameof(hx));
+        Live(state.c, nameof(hx));
+        Dense(state.h, nameof(hx));
+        Dense(state.c, nameof(hx));
+    }
+
+    /// <summary>TorchRnn's check: a disposed tensor is named, rather than failing natively on an empty handle.</summary>
+    public static void Live(Tensor? tensor, string paramName)
+    {
+        if (tensor is not null && tensor.IsInvalid)
+            throw new ArgumentException($"{paramName} is a disposed tensor: its native memory has been freed.", paramName);
     }
 
     /// <summary>
-    /// Input and states must be dense: LibTorch's recurrent code reshapes them, which sparse tensors do not support
-    /// (a native error in PyTorch too, with no wording worth copying).
+    /// TorchRnn's check: input and states must be dense. LibTorch's recurrent code reshapes them, which sparse tensors
+    /// do not support (a native error in PyTorch too, with no wording worth copying).
     /// </summary>
     public static void Dense(Tensor? tensor, string paramName)
     {
@@ -132,11 +148,20 @@ internal static class Checks
     /// PyTorch's <c>check_hidden_size</c> on <paramref name="hx"/> (after <c>unsqueeze(inserted)</c> for unbatched
     /// input), with its message prefix (<c>Expected hidden size</c>, <c>Expected hidden[0] size</c>).
     /// </summary>
-    public static void HiddenSize(in TensorInfo hx, int inserted, long d0, long d1, long d2, string message = "Expected hidden size")
+    public static void HiddenSize(in TensorInfo hx, int inserted, long d0, long d1, long d2, string message = "Expected hidden size",
+        string? hint = null)
     {
         if (!hx.Is(d0, d1, d2, inserted))
-            throw new ArgumentException($"{message} {TensorFormatter.PythonTuple([d0, d1, d2])}, got {hx.ShapeList(inserted)}", "hx");
+            throw new ArgumentException($"{message} {TensorFormatter.PythonTuple([d0, d1, d2])}, got {hx.ShapeList(inserted)}{hint}", "hx");
     }
+
+    /// <summary>
+    /// TorchRnn's hint, added to a hidden-size error (PyTorch gives none) when hx would fit the input read the other
+    /// way round (batch-first data given to a module without <c>batch_first</c>, or the reverse).
+    /// </summary>
+    public static string BatchFirstHint(bool batch_first) => batch_first
+        ? ". Did you mean batch_first=False? The input's second dimension, not its first, matches hx's batch"
+        : ". Did you mean batch_first=True? The input's first dimension, not its second, matches hx's batch";
 
     /// <summary>ATen refuses an empty sequence.</summary>
     public static void SequenceLength(long length)

@@ -36,12 +36,12 @@ internal static class PackedChecks
     }
 
     /// <summary>ATen's <c>checkLongTensor</c> on a PackedSequence's <c>batch_sizes</c> (its message says 'lengths').</summary>
-    public static void BatchSizes(Tensor batch_sizes)
+    public static void BatchSizes(Tensor batch_sizes, string paramName = "sequence")
     {
         if (batch_sizes.dim() != 1 || batch_sizes.device_type != DeviceType.CPU || batch_sizes.dtype != ScalarType.Int64)
             throw new ArgumentException(
                 $"'lengths' argument should be a 1D CPU int64 tensor, but got {batch_sizes.dim()}D " +
-                $"{TensorFormatter.DeviceName(batch_sizes)} {Checks.NativeDType(batch_sizes.dtype)} tensor", "sequence");
+                $"{TensorFormatter.DeviceName(batch_sizes)} {Checks.NativeDType(batch_sizes.dtype)} tensor", paramName);
     }
 
     /// <summary>
@@ -102,22 +102,22 @@ internal static class PackedChecks
     /// TorchRnn's own check of a PackedSequence built by hand: batch_sizes positive, non-increasing, and summing to
     /// the rows of data, and B unsorted indices (PyTorch fails in a view, or reads past the end, when they do not).
     /// </summary>
-    public static void Consistent(long[] batch_sizes, long dataRows, long? indexCount)
+    public static void Consistent(long[] batch_sizes, long dataRows, long? indexCount, string paramName = "sequence")
     {
         var sum = 0L;
         for (var t = 0; t < batch_sizes.Length; t++)
         {
             if (batch_sizes[t] <= 0 || (t > 0 && batch_sizes[t] > batch_sizes[t - 1]))
                 throw new ArgumentException(
-                    $"Expected batch_sizes to be positive and non-increasing, but got {TensorFormatter.PythonTuple(batch_sizes)}", "sequence");
+                    $"Expected batch_sizes to be positive and non-increasing, but got {TensorFormatter.PythonTuple(batch_sizes)}", paramName);
             sum += batch_sizes[t];
         }
         if (sum != dataRows)
             throw new ArgumentException(
-                $"Expected data to have sum(batch_sizes) = {sum} rows, but got {dataRows}", "sequence");
+                $"Expected data to have sum(batch_sizes) = {sum} rows, but got {dataRows}", paramName);
         var batch = batch_sizes.Length == 0 ? 0 : batch_sizes[0];
         if (indexCount is long count && count != batch)
-            throw new ArgumentException($"Expected unsorted_indices to have batch_sizes[0] = {batch} elements, but got {count}", "sequence");
+            throw new ArgumentException($"Expected unsorted_indices to have batch_sizes[0] = {batch} elements, but got {count}", paramName);
     }
 
     /// <summary>pad_sequence: ATen's empty-list check, then <c>size(0)</c> of each sequence.</summary>

@@ -59,4 +59,22 @@ public static class State
     /// <param name="hc">The hidden and cell states, or null.</param>
     /// <returns><c>(h.detach(), c.detach())</c>, or null when <paramref name="hc"/> is null.</returns>
     public static (Tensor h, Tensor c)? detach((Tensor h, Tensor c)? hc) => hc is { } s ? detach(s) : null;
+
+    /// <summary>
+    /// Cuts a <see cref="HiddenState"/> (h, or an LSTM's (h, c)) from its graph, or passes null through: PyTorch's
+    /// <c>repackage_hidden</c> for a model that holds its recurrent layer as <see cref="RNNBase"/>.
+    /// </summary>
+    /// <param name="hidden">The state, or null.</param>
+    /// <returns><see cref="HiddenState.detach"/> of it, or null.</returns>
+    /// <example>
+    /// <code>
+    /// HiddenState? hidden = null;
+    /// foreach (var (chunk, target) in chunks)
+    /// {
+    ///     var (output, h_n) = rnn.call(chunk, State.detach(hidden));
+    ///     hidden = h_n;
+    /// }
+    /// </code>
+    /// </example>
+    public static HiddenState? detach(HiddenState? hidden) => hidden?.detach();
 }

@@ -1,0 +1,20 @@
+namespace TorchRnn;
+
+/// <summary>What computes a call of a sequence module. <see cref="EngineChoice"/> picks one per call.</summary>
+internal enum Engine
+{
+    /// <summary>
+    /// TorchSharp's native sequence module: LibTorch's own kernel over the whole sequence (oneDNN for float32 LSTMs
+    /// on the CPU, ATen's loop otherwise, cuDNN on CUDA); packed input is re-packed into TorchSharp's PackedSequence.
+    /// </summary>
+    Native,
+
+    /// <summary>TorchSharp's native cells (LibTorch's <c>lstm_cell</c>, <c>gru_cell</c>, ...), one call per layer, direction and step.</summary>
+    Cells,
+
+    /// <summary>
+    /// TorchRnn's own recurrence: the input projections of a whole layer in one product, then a few tensor operations
+    /// per step. The only engine for LSTM with <c>proj_size</c>.
+    /// </summary>
+    Managed,
+}
