@@ -19,7 +19,7 @@ namespace TorchRnn.Samples.LanguageModel;
 /// the recurrent weights, the decoder's kaiming_uniform_ and bias, then <c>init_weights</c>'s uniform_ draws), so
 /// after <c>torch.manual_seed</c> the weights are PyTorch's, and so are the dropout masks of each forward.
 /// </remarks>
-public sealed class RNNModel : torch.nn.Module<Tensor, Hidden, (Tensor output, Hidden hidden)>
+public sealed class RNNModel : torch.nn.Module<Tensor, HiddenState, (Tensor output, HiddenState hidden)>
 {
     /// <summary>The recurrent types of <c>--model</c>, as PyTorch's example names them.</summary>
     public static readonly IReadOnlyList<string> RnnTypes = ["LSTM", "GRU", "RNN_TANH", "RNN_RELU"];
@@ -27,7 +27,7 @@ public sealed class RNNModel : torch.nn.Module<Tensor, Hidden, (Tensor output, H
     // Registered in this order, which is PyTorch's (named_parameters, state_dict).
     private readonly Dropout drop;
     private readonly Embedding encoder;
-    private readonly torch.nn.Module rnn;
+    private readonly RNNBase rnn;
     private readonly Linear decoder;
 
     /// <summary>Builds the model as model.py does, then initialises the embedding and decoder.</summary>
@@ -50,7 +50,11 @@ public sealed class RNNModel : torch.nn.Module<Tensor, Hidden, (Tensor output, H
         this.nlayers = nlayers;
         drop = torch.nn.Dropout(dropout);
         encoder = torch.nn.Embedding(ntoken, ninp);
-        rnn = CreateRnn(rnnType, ninp, nhid, nlayers, dropout);
+        // model.py's getattr(nn, rnn_type)(...): one common type for LSTM, GRU and the Elman RNNs.
+        if (!RnnTypes.Contains(rnnType))
+            throw new ArgumentException(
+                "An invalid option for `--model` was supplied, options are ['LSTM', 'GRU', 'RNN_TANH' or 'RNN_RELU']", nameof(rnnType));
+        rnn = nn.RNNBase(rnnType, ninp, nhid, nlayers, dropout: dropout);
         decoder = torch.nn.Linear(nhid, ntoken);
 
         if (tieWeights)
@@ -103,10 +107,10 @@ public sealed class RNNModel : torch.nn.Module<Tensor, Hidden, (Tensor output, H
     /// <param name="input">(L, N) word ids, int64.</param>
     /// <param name="hidden">The state after the previous chunk (see <see cref="init_hidden"/>).</param>
     /// <returns>Log-probabilities of the next word, (L * N, ntoken), and the state after the chunk.</returns>
-    public override (Tensor output, Hidden hidden) forward(Tensor input, Hidden hidden)
+    public override (Tensor output, HiddenState hidden) forward(Tensor input, HiddenState hidden)
     {
         var emb = drop.call(encoder.call(input));
-        var (output, next) = RunRnn(emb, hidden);
+        var (output, next) = rnn.call(emb, hidden);
         output = drop.call(output);
         var decoded = decoder.call(output);
         decoded = decoded.view(-1, ntoken);
@@ -116,37 +120,10 @@ public sealed class RNNModel : torch.nn.Module<Tensor, Hidden, (Tensor output, H
     /// <summary>model.py's <c>init_hidden</c>: zeros of the parameters' dtype and device, (h, c) for an LSTM.</summary>
     /// <param name="bsz">The batch size N.</param>
     /// <returns>A zero state, (nlayers, N, nhid) each.</returns>
-    public Hidden init_hidden(long bsz)
+    public HiddenState init_hidden(long bsz)
     {
         var weight = parameters().First();
         Tensor Zeros() => torch.zeros(nlayers, bsz, nhid, dtype: weight.dtype, device: weight.device);
-        return RnnType == "LSTM" ? new Hidden(Zeros(), Zeros()) : new Hidden(Zeros());
-    }
-
-    // The two places that know the recurrent types apart: model.py's getattr(nn, rnn_type)(...) and the call.
-    // Both go once TorchRnn has a common recurrent type and a factory from the mode string (issue 17).
-    private static torch.nn.Module CreateRnn(string rnnType, long ninp, long nhid, long nlayers, double dropout) => rnnType switch
-    {
-        "LSTM" => nn.LSTM(ninp, nhid, nlayers, dropout: dropout),
-        "GRU" => nn.GRU(ninp, nhid, nlayers, dropout: dropout),
-        "RNN_TANH" => nn.RNN(ninp, nhid, nlayers, nonlinearity: "tanh", dropout: dropout),
-        "RNN_RELU" => nn.RNN(ninp, nhid, nlayers, nonlinearity: "relu", dropout: dropout),
-        _ => throw new ArgumentException(
-            "An invalid option for `--model` was supplied, options are ['LSTM', 'GRU', 'RNN_TANH' or 'RNN_RELU']", nameof(rnnType)),
-    };
-
-    private (Tensor output, Hidden hidden) RunRnn(Tensor emb, Hidden hidden)
-    {
-        switch (rnn)
-        {
-            case LSTM lstm:
-                var (output, (h, c)) = lstm.call(emb, (hidden.h, hidden.c!));
-                return (output, new Hidden(h, c));
-            case HiddenStateRNNBase other:
-                var (o, h_n) = other.call(emb, hidden.h);
-                return (o, new Hidden(h_n));
-            default:
-                throw new InvalidOperationException($"Unexpected recurrent module {rnn.GetType().Name}.");
-        }
+        return RnnType == "LSTM" ? (Zeros(), Zeros()) : Zeros();
     }
 }

@@ -28,7 +28,7 @@ RUNS = {
     "quick": ("LSTM, --quick (32 units, lr 2, 2 epochs)", ["--quick"]),
     "gru": ("GRU tied, --quick, 1 epoch", ["--quick", "--epochs", "1", "--model", "GRU", "--tied"]),
     "tanh": ("RNN_TANH, --quick, 1 epoch", ["--quick", "--epochs", "1", "--model", "RNN_TANH"]),
-    "relu": ("RNN_RELU, --quick, 1 epoch, seed 7", ["--quick", "--epochs", "1", "--model", "RNN_RELU", "--seed", "7"]),
+    "relu": ("RNN_RELU, --quick, 1 epoch, lr 0.5", ["--quick", "--epochs", "1", "--model", "RNN_RELU", "--lr", "0.5"]),
     "full": ("LSTM, defaults (200 units, lr 20), 1 epoch", ["--epochs", "1"]),
 }
 

@@ -16,19 +16,27 @@ namespace TorchRnn.Tests.Samples;
 /// and the generated words, each compared with what the twin produced under PyTorch 1.13.1
 /// (tests/fixtures/generate_word_language_model.py writes tests/fixtures/word_language_model/).
 /// </summary>
-[NonParallelizable] // the program writes to Console.Out
+[NonParallelizable] // the program writes to Console.Out and the thread count is process-wide
 public class WordLanguageModelTests
 {
+    private OneIntraOpThread? _oneThread;
     // A loss is a float32 (an ulp is 1.2e-7 of it), the mean of 400 log-softmaxes over 3,805 words. LibTorch 2.10
     // and PyTorch 1.13 sum in different orders (MKL against OpenBLAS, other vector widths), which moves each value by
-    // a few ulps, and every update carries that into the next batch. At --quick's learning rate (2) training does
-    // not amplify it: PyTorch's own float32 run stays within about 1e-4 of the same run in float64 (parity.py). So C#
-    // must agree with PyTorch to 2e-6 of the loss, some 15 ulps, 50 times closer than float32 is to exact
-    // arithmetic here; measured: at most 2.2e-7.
+    // an ulp or two, and every update carries that into the next batch. In these runs training does not amplify it:
+    // PyTorch's own float32 run stays within 1.5e-7 to 9e-7 of the loss of the same run in float64 (parity.py), and
+    // C# within 0.7e-7 to 1.5e-7 of PyTorch's. The tolerance, 2e-6 of the loss (some 15 ulps), is ten times what
+    // float32 rounding does here, and far below what any real difference (a dropout mask, a weight, an update) does.
     private const double RelativeLossTolerance = 2e-6;
 
     // The gradient norm before clipping, relative: it sums 0.3 million squares in float32.
     private const double GradNormTolerance = 1e-4;
+
+    // PyTorch made the fixtures on one thread; one thread is also much faster on a busy two-core machine.
+    [OneTimeSetUp]
+    public void OneThread() => _oneThread = new OneIntraOpThread();
+
+    [OneTimeTearDown]
+    public void RestoreThreads() => _oneThread?.Dispose();
 
     private static string Fixture(string name) =>
         Path.Combine(TestContext.CurrentContext.TestDirectory, "fixtures", "word_language_model", name);
@@ -130,7 +138,7 @@ public class WordLanguageModelTests
 
     [TestCase("GRU-tied", "--model", "GRU", "--tied")]
     [TestCase("RNN_TANH", "--model", "RNN_TANH")]
-    [TestCase("RNN_RELU", "--model", "RNN_RELU", "--seed", "7")]
+    [TestCase("RNN_RELU", "--model", "RNN_RELU", "--lr", "0.5")]
     public void Train_QuickOtherTypes_ReproducesPyTorch(string name, params string[] options)
     {
         var record = Temp($"quick-{name}.json");
