@@ -218,6 +218,21 @@ public class WordLanguageModelTests
         Assert.That(error, Is.EqualTo("error: When using the tied flag, nhid must be equal to emsize\n"));
     }
 
+    [Test]
+    public void Readme_TrainingStep_IsTheSamplesCode()
+    {
+        var root = Path.GetFullPath(Path.Combine(TestContext.CurrentContext.TestDirectory, "../../../../.."));
+        var readme = File.ReadAllText(Path.Combine(root, "README.md"));
+        var section = readme[readme.IndexOf("## A real workload: the word language model", StringComparison.Ordinal)..];
+        var start = section.IndexOf("```csharp\n", StringComparison.Ordinal) + "```csharp\n".Length;
+        var snippet = section[start..section.IndexOf("```\n", start, StringComparison.Ordinal)];
+        var source = File.ReadAllText(Path.Combine(root, "samples/WordLanguageModel/Training.cs"));
+
+        // Comments may be shortened in the README; every line of code must be the sample's, in order.
+        static string Code(string text) => string.Join('\n', text.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith("//", StringComparison.Ordinal)));
+        Assert.That(Code(source), Does.Contain(Code(snippet)));
+    }
+
     private static void AssertSameRun(TrainResult csharp, TrainResult pytorch)
     {
         Assert.That(csharp.Vocabulary, Is.EqualTo(pytorch.Vocabulary));
