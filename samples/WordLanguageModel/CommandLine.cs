@@ -152,6 +152,19 @@ public static class CommandLine
             LiveView.Run(console, view => TextGenerator.Run(options, view));
         }));
         root.Subcommands.Add(generate);
+
+        var profileThreads = Threads();
+        var profile = new Command("profile",
+            "time the pieces of a training batch and of a generation step at the default sizes (bench.py --profile compares them with PyTorch)")
+        {
+            profileThreads,
+        };
+        profile.SetAction(result => Task(() =>
+        {
+            foreach (var (name, milliseconds) in Profiler.Run(result.GetValue(profileThreads)))
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}\t{milliseconds:0.0000}"));
+        }).Result);
+        root.Subcommands.Add(profile);
         return root;
     }
 

@@ -13,6 +13,13 @@ in one round, PyTorch first in the next, so that a change in the machine's load 
 Each side runs in its own process; startup, data loading and model construction are not timed. Writes a markdown
 table of medians (with the range over rounds) and the ratios C#/PyTorch, with the date, the machine and the load
 averages seen, to FILE (default: results/<date>-bench.md beside this script) and to standard output.
+
+    /usr/bin/python3 samples/WordLanguageModel/bench.py --profile [--rounds 3] [--threads 1,2] [--out FILE]
+
+times the pieces instead (the C# sample's `profile` command against pytorch/profile_steps.py, alternating): a
+training batch, its forward pieces, the decoder's and the LSTM's forward and backward, clipping, the update, a
+generation step and its pieces, each a median of 20 (200 for generation) in one process; the table gives the median
+over rounds of each (default FILE: results/<date>-profile.md).
 """
 import argparse
 import json
@@ -56,68 +63,22 @@ def generate(side, threads, checkpoint, words, work):
     return float(re.search(r"\(([\d.]+) words/s\)", printed).group(1))
 
 
-def cell(values, digits):
-    fmt = "{:.%df}" % digits
-    return fmt.format(statistics.median(values)) + (" ({}–{})".format(fmt.format(min(values)), fmt.format(max(values)))
-                                                    if len(values) > 1 else "")
+def profile(side, threads):
+    command = CSHARP + ["profile", "--threads", str(threads)] if side == "C#" else \
+        [sys.executable, os.path.join(HERE, "pytorch", "profile_steps.py"), str(threads)]
+    printed = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    return [(name, float(ms)) for name, ms in (line.split("\t") for line in printed.strip().split("\n"))]
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--threads", default="1,2")
-    parser.add_argument("--words", type=int, default=1000)
-    parser.add_argument("--out", default=os.path.join(HERE, "results", time.strftime("%Y-%m-%d") + "-bench.md"))
-    args = parser.parse_args()
-    threads = [int(t) for t in args.threads.split(",")]
-    subprocess.run(["dotnet", "build", "-c", "Release", "-v", "q", "-nologo", os.path.join(HERE, "WordLanguageModel.csproj")],
-                   check=True, stdout=subprocess.DEVNULL)
+def machine(args, started, loads):
+    text = machine(args, started, loads) + (" One epoch = {} batches of 35 x 20 words, vocabulary 18,328 (WikiText-2 "
+                                            "valid + test). Medians over rounds, range in brackets.").format(batches)
+    write(out, text + "\n\n" + "\n".join(lines) + "\n")
 
-    results = {(side, t): dict(train=[], epoch=[], words=[]) for side in TRAIN for t in threads}
-    loads = [load()]
-    started = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
-    checkpoint = None
-    with tempfile.TemporaryDirectory() as work:
-        for round_ in range(args.rounds):
-            for t in threads:
-                order = ["C#", "PyTorch"] if (round_ + t) % 2 == 0 else ["PyTorch", "C#"]
-                for side in order:
-                    run = train(side, t, work)
-                    if checkpoint is None and side == "PyTorch":
-                        checkpoint = os.path.join(work, "bench-checkpoint.pt")
-                        os.replace(run["save"], checkpoint)
-                    results[(side, t)]["train"].append(run["train"])
-                    results[(side, t)]["epoch"].append(run["epoch"])
-                    batches = run["batches"]
-                    loads.append(load())
-                for side in order:  # both have trained by now, so PyTorch's checkpoint exists
-                    results[(side, t)]["words"].append(generate(side, t, checkpoint, args.words, work))
-                    loads.append(load())
-                print("round {} threads {}: {}".format(round_ + 1, t, {s: {k: v[-1] for k, v in results[(s, t)].items() if v}
-                                                                      for s in order}), flush=True)
 
-    lines = ["| threads | epoch of training, C# | PyTorch | C#/PyTorch | ms/batch, C# | PyTorch "
-             "| training + validation, C# | PyTorch | words/s generated, C# | PyTorch | C#/PyTorch (speed) |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for t in threads:
-        c, p = results[("C#", t)], results[("PyTorch", t)]
-        lines.append("| {} | {} s | {} s | {:.2f} | {} | {} | {} s | {} s | {} | {} | {:.2f} |".format(
-            t, cell(c["train"], 1), cell(p["train"], 1), statistics.median(c["train"]) / statistics.median(p["train"]),
-            cell([1000 * s / batches for s in c["train"]], 0), cell([1000 * s / batches for s in p["train"]], 0),
-            cell(c["epoch"], 1), cell(p["epoch"], 1), cell(c["words"], 0), cell(p["words"], 0),
-            statistics.median(c["words"]) / statistics.median(p["words"])))
-    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
-    dotnet = subprocess.run(["dotnet", "--version"], capture_output=True, text=True).stdout.strip()
-    import torch
-    header = ("Measured {} UTC by samples/WordLanguageModel/bench.py (--rounds {} --threads {} --words {}) on {}: {}, "
-              "{} CPUs, {}; .NET SDK {}, TorchSharp 0.107.0 / LibTorch 2.10.0 against PyTorch {} ({}). One epoch = {} "
-              "batches of 35 x 20 words, vocabulary 18,328 (WikiText-2 valid + test). Medians over rounds, range in "
-              "brackets. Load average (1 min) seen between runs: {:.1f} to {:.1f}.").format(
-        started, args.rounds, args.threads, args.words, platform.node(), cpu, os.cpu_count(), platform.platform(),
-        dotnet, torch.__version__, sys.executable, batches, min(loads), max(loads))
-    text = header + "\n\n" + "\n".join(lines) + "\n"
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w") as f:
+def write(path, text):
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w") as f:
         f.write(text)
     print(text)
 
