@@ -70,10 +70,92 @@ def profile(side, threads):
     return [(name, float(ms)) for name, ms in (line.split("\t") for line in printed.strip().split("\n"))]
 
 
-def machine(args, started, loads):
-    text = machine(args, started, loads) + (" One epoch = {} batches of 35 x 20 words, vocabulary 18,328 (WikiText-2 "
-                                            "valid + test). Medians over rounds, range in brackets.").format(batches)
-    write(out, text + "\n\n" + "\n".join(lines) + "\n")
+def machine(started, loads):
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
+    dotnet = subprocess.run(["dotnet", "--version"], capture_output=True, text=True).stdout.strip()
+    import torch
+    return ("Measured {} UTC by samples/WordLanguageModel/bench.py ({}) on {}: {}, {} CPUs, {}; .NET SDK {}, TorchSharp "
+            "0.107.0 / LibTorch 2.10.0 against PyTorch {} ({}). Load average (1 min) seen between runs: {:.1f} to "
+            "{:.1f}.").format(started, " ".join(sys.argv[1:]) or "defaults", platform.node(), cpu, os.cpu_count(),
+                              platform.platform(), dotnet, torch.__version__, sys.executable, min(loads), max(loads))
+
+
+def run_profile(args, threads):
+    started = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
+    loads = [load()]
+    results = {}
+    for round_ in range(args.rounds):
+        for t in threads:
+            for side in (["C#", "PyTorch"] if (round_ + t) % 2 == 0 else ["PyTorch", "C#"]):
+                for name, ms in profile(side, t):
+                    results.setdefault((t, name), {}).setdefault(side, []).append(ms)
+                loads.append(load())
+            print("round {} threads {} done".format(round_ + 1, t), flush=True)
+    lines = ["| threads | piece | C# ms | PyTorch ms | C#/PyTorch |", "|---:|---|---:|---:|---:|"]
+    for (t, name), sides in results.items():
+        c, p = statistics.median(sides["C#"]), statistics.median(sides["PyTorch"])
+        lines.append("| {} | {} | {:.3f} | {:.3f} | {:.2f} |".format(t, name, c, p, c / p))
+    return machine(started, loads) + " Medians over rounds of each piece's median in its process.\n\n" + "\n".join(lines) + "\n"
+
+
+def run_bench(args, threads):
+    results = {(side, t): dict(train=[], epoch=[], words=[]) for side in TRAIN for t in threads}
+    loads = [load()]
+    started = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
+    checkpoint = None
+    batches = 0
+    with tempfile.TemporaryDirectory() as work:
+        for round_ in range(args.rounds):
+            for t in threads:
+                order = ["C#", "PyTorch"] if (round_ + t) % 2 == 0 else ["PyTorch", "C#"]
+                for side in order:
+                    run = train(side, t, work)
+                    if checkpoint is None and side == "PyTorch":
+                        checkpoint = os.path.join(work, "bench-checkpoint.pt")
+                        os.replace(run["save"], checkpoint)
+                    results[(side, t)]["train"].append(run["train"])
+                    results[(side, t)]["epoch"].append(run["epoch"])
+                    batches = run["batches"]
+                    loads.append(load())
+                for side in order:  # both have trained by now, so PyTorch's checkpoint exists
+                    results[(side, t)]["words"].append(generate(side, t, checkpoint, args.words, work))
+                    loads.append(load())
+                print("round {} threads {}: {}".format(round_ + 1, t, {s: {k: v[-1] for k, v in results[(s, t)].items() if v}
+                                                                      for s in order}), flush=True)
+
+    lines = ["| threads | epoch of training, C# | PyTorch | C#/PyTorch | ms/batch, C# | PyTorch "
+             "| training + validation, C# | PyTorch | words/s generated, C# | PyTorch | C#/PyTorch (speed) |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for t in threads:
+        c, p = results[("C#", t)], results[("PyTorch", t)]
+        lines.append("| {} | {} s | {} s | {:.2f} | {} | {} | {} s | {} s | {} | {} | {:.2f} |".format(
+            t, cell(c["train"], 1), cell(p["train"], 1), statistics.median(c["train"]) / statistics.median(p["train"]),
+            cell([1000 * s / batches for s in c["train"]], 0), cell([1000 * s / batches for s in p["train"]], 0),
+            cell(c["epoch"], 1), cell(p["epoch"], 1), cell(c["words"], 0), cell(p["words"], 0),
+            statistics.median(c["words"]) / statistics.median(p["words"])))
+    return (machine(started, loads) + " One epoch = {} batches of 35 x 20 words, vocabulary 18,328 (WikiText-2 valid + "
+            "test). Medians over rounds, range in brackets.\n\n").format(batches) + "\n".join(lines) + "\n"
+
+
+def cell(values, digits):
+    fmt = "{:.%df}" % digits
+    return fmt.format(statistics.median(values)) + (" ({}–{})".format(fmt.format(min(values)), fmt.format(max(values)))
+                                                    if len(values) > 1 else "")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--threads", default="1,2")
+    parser.add_argument("--words", type=int, default=1000)
+    parser.add_argument("--profile", action="store_true", help="time the pieces of the work instead")
+    parser.add_argument("--out", default=None)
+    args = parser.parse_args()
+    threads = [int(t) for t in args.threads.split(",")]
+    out = args.out or os.path.join(HERE, "results", time.strftime("%Y-%m-%d") + ("-profile.md" if args.profile else "-bench.md"))
+    subprocess.run(["dotnet", "build", "-c", "Release", "-v", "q", "-nologo", os.path.join(HERE, "WordLanguageModel.csproj")],
+                   check=True, stdout=subprocess.DEVNULL)
+    write(out, run_profile(args, threads) if args.profile else run_bench(args, threads))
 
 
 def write(path, text):
