@@ -45,6 +45,15 @@ dotnet build "$repo/src/TorchRnn" -c Release -nologo -v:minimal || fail "dotnet 
 dotnet pack "$repo/src/TorchRnn" -c Release --no-build -nologo -v:minimal -o "$work/feed" -p:PackageVersion="$version" \
     || fail "dotnet pack failed"
 [[ -f $work/feed/TorchRnn.$version.nupkg ]] || fail "no TorchRnn.$version.nupkg in $work/feed"
+[[ -f $work/feed/TorchRnn.$version.snupkg ]] || fail "no symbols package TorchRnn.$version.snupkg in $work/feed"
+nuspec=$(unzip -p "$work/feed/TorchRnn.$version.nupkg" TorchRnn.nuspec) || fail "cannot read TorchRnn.nuspec from the package"
+for field in '<releaseNotes>' '<readme>README.md</readme>' '<license type="expression">MIT</license>' '<repository type="git"'; do
+    grep -qF "$field" <<<"$nuspec" || fail "the nuspec lacks $field"
+done
+if ! grep -q '<dependency id="TorchSharp" ' <<<"$nuspec" || grep -qi 'Generators' <<<"$nuspec"; then
+    fail "the package's dependencies are not TorchSharp and PyBridge alone"
+fi
+say "package metadata: release notes, readme, license, repository (git commit), symbols package"
 
 # The consumer lives outside the repository; empty Directory.* files stop MSBuild's upward search anyway.
 consumer="$work/consumer"
@@ -77,26 +86,55 @@ cat > "$consumer/Consumer.csproj" <<EOF
 </Project>
 EOF
 cat > "$consumer/Program.cs" <<'EOF'
+// The README's recommended usings: TorchSharp's at the top, TorchRnn's inside the namespace (one nn, no alias).
 using System;
 using TorchSharp;
+using static TorchSharp.torch;
 
-torch.manual_seed(0);
-var rnn = TorchRnn.nn.RNN(5, 6, 2);
-var (output, hn) = rnn.call(torch.randn(1, 3, 5), torch.randn(2, 3, 6));
-var outputShape = string.Join(",", output.shape);
-var hnShape = string.Join(",", hn.shape);
-Console.WriteLine($"output shape ({outputShape}), h_n shape ({hnShape})");
-if (outputShape != "1,3,6" || hnShape != "2,3,6")
+namespace Consumer;
+
+using TorchRnn;
+
+// A model on TorchRnn's nn.Module base, with a layer from the generated part of nn (TorchSharp's Linear).
+sealed class Head : nn.Module<Tensor, Tensor>
 {
-    Console.WriteLine("expected output (1,3,6) and h_n (2,3,6)");
-    return 1;
+    private readonly TorchSharp.Modules.Linear fc = nn.Linear(6, 2);
+
+    public Head() : base(nameof(Head)) => RegisterComponents();
+
+    public override Tensor forward(Tensor x) => fc.call(x);
 }
-if (!output.isfinite().all().item<bool>() || !hn.isfinite().all().item<bool>())
+
+static class Program
 {
-    Console.WriteLine("output or h_n is not finite");
-    return 1;
+    static int Main()
+    {
+        torch.manual_seed(0);
+        var rnn = nn.RNN(5, 6, 2);
+        var (output, hn) = rnn.call(torch.randn(1, 3, 5), torch.randn(2, 3, 6));
+        var outputShape = string.Join(",", output.shape);
+        var hnShape = string.Join(",", hn.shape);
+        Console.WriteLine($"output shape ({outputShape}), h_n shape ({hnShape})");
+        if (outputShape != "1,3,6" || hnShape != "2,3,6")
+        {
+            Console.WriteLine("expected output (1,3,6) and h_n (2,3,6)");
+            return 1;
+        }
+        if (!output.isfinite().all().item<bool>() || !hn.isfinite().all().item<bool>())
+        {
+            Console.WriteLine("output or h_n is not finite");
+            return 1;
+        }
+        var head = new Head();
+        var scores = head.call(output);
+        if (string.Join(",", scores.shape) != "1,3,2")
+        {
+            Console.WriteLine("expected the head's scores (1,3,2)");
+            return 1;
+        }
+        return 0;
+    }
 }
-return 0;
 EOF
 
 say "building a consumer of TorchRnn $version in $consumer"

@@ -8,17 +8,16 @@ using System.IO;
 using System.Linq;
 using System.Text.Json;
 using TorchRnn; // brings TorchRnn.nn, so nn.GRU(...) reads as in PyTorch
+using TorchRnn.Samples;
 using TorchRnn.Serialization;
 using TorchSharp;
 using Tensor = TorchSharp.torch.Tensor;
 
-var saveTo = Path.Combine(Path.GetTempPath(), "sine_gru_from_csharp.pt");
-if (args.Length == 2 && args[0] == "--save") saveTo = args[1];
-else if (args.Length != 0)
-{
-    Console.Error.WriteLine("usage: FromPyTorch [--save PATH]");
-    return 2;
-}
+var saveOption = SampleCommandLine.Option("--save", "Where to save the weights for PyTorch (.pt, .pth, .bin or .safetensors).",
+    Path.Combine(Path.GetTempPath(), "sine_gru_from_csharp.pt"));
+var command = SampleCommandLine.Create("FromPyTorch", "A GRU trained in PyTorch (train.py), loaded, run and saved back.", saveOption);
+if (!SampleCommandLine.TryParse(command, args, out var parsed, out var exitCode)) return exitCode;
+var saveTo = parsed.GetValue(saveOption)!;
 var data = Path.Combine(AppContext.BaseDirectory, "sine_gru"); // sine_gru.pt and predictions.json, copied by the build
 
 // 1. The model, as train.py defines it: state_dict keys rnn.weight_ih_l0, ..., head.weight, head.bias.

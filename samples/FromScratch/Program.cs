@@ -4,25 +4,18 @@
 // Everything is float64, so hand-written and library results agree to about 1e-15; the program fails (exit code 1)
 // if any difference reaches 1e-12.
 using System;
-using System.Globalization;
 using FromScratch;
 using TorchRnn; // brings TorchRnn.nn, so nn.RNN(...) reads as in PyTorch
+using TorchRnn.Samples;
 using TorchSharp;
 using Tensor = TorchSharp.torch.Tensor;
 
+var seedOption = SampleCommandLine.Option("--seed", "The seed for torch.manual_seed.", 0L);
+var command = SampleCommandLine.Create("FromScratch", "The Elman equations by hand, checked against nn.RNN (exit code 1 at a difference of 1e-12).", seedOption);
+if (!SampleCommandLine.TryParse(command, args, out var parsed, out var exitCode)) return exitCode;
+
 // 1. Seed the global generator (--seed S): the weights and the synthetic inputs follow from it.
-var seed = 0L;
-for (var i = 0; i < args.Length; i += 2)
-{
-    if (args[i] == "--seed" && i + 1 < args.Length && long.TryParse(args[i + 1], NumberStyles.Integer, CultureInfo.InvariantCulture, out var s))
-        seed = s;
-    else
-    {
-        Console.Error.WriteLine("usage: FromScratch [--seed S]");
-        return 2;
-    }
-}
-torch.manual_seed(seed);
+torch.manual_seed(parsed.GetValue(seedOption));
 const double tolerance = 1e-12;
 var worst = 0.0;
 

@@ -1,19 +1,14 @@
 // The tutorial's shapes through the three recurrent layers side by side, then an LSTM with projections.
 // Its Python twin is gated_cells.py beside this file; for the same --seed both print the same text
 // (PyTorch adds grad_fn=<...> to results, a name TorchSharp cannot read).
-using System;
-using System.Globalization;
 using TorchRnn; // brings TorchRnn.nn, so nn.LSTM(...) reads as in PyTorch
+using TorchRnn.Samples;
 using TorchSharp;
 
-var seed = 0L;
-if (args.Length == 2 && args[0] == "--seed") seed = long.Parse(args[1], CultureInfo.InvariantCulture);
-else if (args.Length != 0)
-{
-    Console.Error.WriteLine("usage: GatedCells [--seed S]");
-    return 2;
-}
-torch.manual_seed(seed);
+var seedOption = SampleCommandLine.Option("--seed", "The seed for torch.manual_seed.", 0L);
+var command = SampleCommandLine.Create("GatedCells", "RNN, GRU and LSTM side by side, then projections and two directions.", seedOption);
+if (!SampleCommandLine.TryParse(command, args, out var parsed, out var exitCode)) return exitCode;
+torch.manual_seed(parsed.GetValue(seedOption));
 
 // 1. The tutorial's input: one time step (L = 1) of a batch of 3 (N = 3) with 5 features (H_in = 5).
 var input1 = torch.randn(1, 3, 5);

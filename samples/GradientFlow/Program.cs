@@ -6,23 +6,16 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using TorchRnn.Samples;
-using TorchSharp;
 
-var outDir = "out";
-var steps = 100;
-var seed = 0L;
-for (var i = 0; i < args.Length; i++)
-{
-    switch (args[i])
-    {
-        case "--out" when i + 1 < args.Length: outDir = args[++i]; break;
-        case "--steps" when i + 1 < args.Length: steps = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
-        case "--seed" when i + 1 < args.Length: seed = long.Parse(args[++i], CultureInfo.InvariantCulture); break;
-        default:
-            Console.Error.WriteLine("usage: GradientFlow [--out DIR] [--steps T] [--seed S]");
-            return 2;
-    }
-}
+var outOption = SampleCommandLine.Option("--out", "The folder for gradient-flow.png.", "out");
+var stepsOption = SampleCommandLine.Option("--steps", "T, the number of time steps.", 100).AtLeast(2);
+var seedOption = SampleCommandLine.Option("--seed", "The seed for the weights and inputs.", 0L);
+var command = SampleCommandLine.Create("GradientFlow", "How the gradient of a loss at the last step reaches earlier hidden states.",
+    outOption, stepsOption, seedOption);
+if (!SampleCommandLine.TryParse(command, args, out var parsed, out var exitCode)) return exitCode;
+var outDir = parsed.GetValue(outOption)!;
+var steps = parsed.GetValue(stepsOption);
+var seed = parsed.GetValue(seedOption);
 var inv = CultureInfo.InvariantCulture;
 
 // 1. Measure: each cell runs T steps on seeded input, the loss is L = w · h_T, and autograd gives ∂L/∂h_t for all t.

@@ -1,4 +1,5 @@
 using System.Globalization;
+using TorchRnn;
 
 namespace Patterns;
 
@@ -16,5 +17,5 @@ public sealed record PatternResult(string Pattern, string Metric, double Score, 
     /// </summary>
     public override string ToString()
         => string.Create(CultureInfo.InvariantCulture,
-            $"{Pattern}: {Metric} {Score:0.000} ({(HigherIsBetter ? "chance" : "chance, predicting the mean:")} {Chance:0.000})");
+            $"{Pattern}: {Metric} {Py.format(Score, ".3f")} ({(HigherIsBetter ? "chance" : "chance, predicting the mean:")} {Py.format(Chance, ".3f")})");
 }

@@ -4,28 +4,17 @@
 //   dotnet run -c Release --project samples/Patterns -- --seed 0
 // --steps N trains every pattern for N batches instead of its default (for a quick look).
 using System;
-using System.Globalization;
+using System.CommandLine;
 using Patterns;
+using TorchRnn.Samples;
 
 // 1. Read --seed S and --steps N.
-var seed = 0;
-int? steps = null;
-for (var i = 0; i < args.Length; i += 2)
-{
-    if (i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.Integer, CultureInfo.InvariantCulture, out var value)
-        && (args[i] == "--seed" || (args[i] == "--steps" && value > 0)))
-    {
-        if (args[i] == "--seed")
-            seed = value;
-        else
-            steps = value;
-    }
-    else
-    {
-        Console.Error.WriteLine("usage: Patterns [--seed S] [--steps N]");
-        return 2;
-    }
-}
+var seedOption = SampleCommandLine.Option("--seed", "The seed for torch.manual_seed.", 0);
+var stepsOption = new Option<int?>("--steps") { Description = "Train every pattern for N batches instead of its default." }.AtLeast(1);
+var command = SampleCommandLine.Create("Patterns", "The four shapes of a recurrent model, each trained on synthetic data.", seedOption, stepsOption);
+if (!SampleCommandLine.TryParse(command, args, out var parsed, out var exitCode)) return exitCode;
+var seed = parsed.GetValue(seedOption);
+var steps = parsed.GetValue(stepsOption);
 
 // 2. Many-to-one: a sequence in, one answer out (the RNN's last hidden state, h_n).
 var results = new[]

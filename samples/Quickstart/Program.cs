@@ -2,24 +2,16 @@
 //   dotnet run --project samples/Quickstart -- --seed 0
 //   python3 samples/Quickstart/quickstart.py --seed 0
 // print the same modules, tensors and shapes (PyTorch adds grad_fn=<...>, a name TorchSharp cannot read).
-using System;
-using System.Globalization;
 using TorchRnn; // brings TorchRnn.nn, so nn.RNN(...) reads as in PyTorch
+using TorchRnn.Samples;
 using TorchSharp;
 
+var seedOption = SampleCommandLine.Option("--seed", "The seed for torch.manual_seed.", 0L);
+var command = SampleCommandLine.Create("Quickstart", "The tutorial's closing PyTorch example, line by line.", seedOption);
+if (!SampleCommandLine.TryParse(command, args, out var parsed, out var exitCode)) return exitCode;
+
 // 1. Seed the global generator, so weights and inputs are PyTorch's for the same seed.
-var seed = 0L;
-for (var i = 0; i < args.Length; i++)
-{
-    if (args[i] == "--seed" && i + 1 < args.Length && long.TryParse(args[i + 1], NumberStyles.Integer, CultureInfo.InvariantCulture, out var s))
-        seed = s;
-    else if (args[i] == "--seed")
-    {
-        Console.Error.WriteLine("usage: Quickstart [--seed S]");
-        return 2;
-    }
-}
-torch.manual_seed(seed);
+torch.manual_seed(parsed.GetValue(seedOption));
 
 // 2. A single RNN cell: 3 input features, 2 hidden features.
 var rnn_cell = nn.RNNCell(input_size: 3, hidden_size: 2);

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Text.Json;
@@ -19,7 +20,7 @@ public static class Report
         {
             var smoothed = MovingAverage(run.BatchLosses, window: 10);
             var line = plot.Add.ScatterLine(Enumerable.Range(1, smoothed.Length).Select(b => (double)b).ToArray(), smoothed);
-            line.LegendText = $"{Label(run.Options)}: accuracy {run.FinalAccuracy:P0}";
+            line.LegendText = $"{Label(run.Options)}: accuracy {Py.format(run.FinalAccuracy, ".0%")}";
             line.LineWidth = 2.5f;
             line.Color = palette.GetColor(i++);
         }
@@ -29,7 +30,7 @@ public static class Report
             var guess = plot.Add.HorizontalLine(chance);
             guess.LinePattern = ScottPlot.LinePattern.Dashed;
             guess.Color = ScottPlot.Colors.Gray;
-            guess.LegendText = $"guessing: ln {runs[0].Options.Symbols} = {chance:0.000}";
+            guess.LegendText = $"guessing: ln {runs[0].Options.Symbols} = {Py.format(chance, ".3f")}";
         }
         plot.Title("Delayed recall: training loss (moving average of 10 batches)");
         plot.XLabel("batch (optimizer step)");
@@ -54,15 +55,30 @@ public static class Report
             options = r.Options,
             epochs = r.Epochs,
         });
-        File.WriteAllText(path, JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true }));
+        // One key style throughout, Python's: the options and epochs (C# records) are written snake_case too.
+        var json = new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+        File.WriteAllText(path, JsonSerializer.Serialize(summary, json));
+    }
+
+    /// <summary>
+    /// One epoch's progress row, as wide while the epoch runs (<paramref name="result"/> null) as after it, so a live
+    /// display keeps its columns still: <c>lstm epoch  3/15  loss  0.693  accuracy  50%</c>.
+    /// </summary>
+    public static string EpochRow(string label, int epoch, int epochs, EpochResult? result)
+    {
+        var width = epochs.ToString(CultureInfo.InvariantCulture).Length;
+        var head = $"{label} epoch {epoch.ToString(CultureInfo.InvariantCulture).PadLeft(width)}/{epochs.ToString(CultureInfo.InvariantCulture)}";
+        var loss = result is null ? "-" : Py.format(result.Loss, ".3f");
+        var accuracy = result is null ? "-" : Py.format(result.Accuracy, ".0%");
+        return $"{head}  loss {loss,6}  accuracy {accuracy,4}";
     }
 
     /// <summary>The cell and the remedies that differ from the defaults, e.g. <c>rnn clip=1 tbptt=10</c>.</summary>
     public static string Label(TrainOptions o)
     {
         var parts = new List<string> { o.Cell };
-        if (o.ClipNorm > 0) parts.Add($"clip={o.ClipNorm:G4}");
-        if (o.WeightDecay > 0) parts.Add($"wd={o.WeightDecay:G4}");
+        if (o.ClipNorm > 0) parts.Add($"clip={Py.format(o.ClipNorm, "")}");
+        if (o.WeightDecay > 0) parts.Add($"wd={Py.format(o.WeightDecay, "")}");
         if (o.Tbptt > 0) parts.Add($"tbptt={o.Tbptt}");
         return string.Join(' ', parts);
     }

@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
-using System.Linq;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -99,73 +98,47 @@ public static class RecallTask
 }
 
 /// <summary>A recurrent layer and a linear read-out of its last output: the model every run trains.</summary>
-public sealed class RecallModel : torch.nn.Module<Tensor, Tensor>
+public sealed class RecallModel : nn.Module<Tensor, Tensor>
 {
-    private readonly torch.nn.Module _rnn;
-    private readonly Linear _head;
+    // Fields, as in PyTorch: RegisterComponents names the children rnn and head after them.
+    private readonly RNNBase rnn;
+    private readonly Linear head;
 
     /// <summary>Builds the cell's layer (one layer, time first) and the read-out to <paramref name="symbols"/> classes.</summary>
     public RecallModel(string cell, int symbols, int hidden, double gateBias = 0, Device? device = null) : base(nameof(RecallModel))
     {
         Cell = cell;
-        _rnn = cell switch
+        // One type for the three layers (PyTorch's nn.RNNBase), built from PyTorch's mode string.
+        var mode = cell switch
         {
-            "rnn" => nn.RNN(symbols + 1, hidden, device: device),
-            "lstm" => nn.LSTM(symbols + 1, hidden, device: device),
-            "gru" => nn.GRU(symbols + 1, hidden, device: device),
+            "rnn" => "RNN_TANH",
+            "lstm" => "LSTM",
+            "gru" => "GRU",
             _ => throw new ArgumentException($"cell must be rnn, lstm or gru, got '{cell}'", nameof(cell)),
         };
+        rnn = nn.RNNBase(mode, symbols + 1, hidden, device: device);
         if (cell != "rnn" && gateBias != 0)
         {
             using var noGrad = torch.no_grad();
             // Gate blocks: LSTM i, f, g, o and GRU r, z, n; block 1 (f or z) keeps the old state.
             foreach (var name in new[] { "bias_ih_l0", "bias_hh_l0" })
-                _rnn.get_parameter(name)!.narrow(0, hidden, hidden).add_(gateBias);
+                rnn.get_parameter(name)!.narrow(0, hidden, hidden).add_(gateBias);
         }
-        _head = torch.nn.Linear(hidden, symbols, device: device);
+        head = nn.Linear(hidden, symbols, device: device);
         RegisterComponents();
     }
 
     /// <summary><c>rnn</c>, <c>lstm</c> or <c>gru</c>.</summary>
     public string Cell { get; }
 
+    /// <summary>The recurrent layer: an RNN, LSTM or GRU.</summary>
+    public RNNBase Rnn => rnn;
+
+    /// <summary>The read-out of the last step's output: hidden to class scores.</summary>
+    public Linear Head => head;
+
     /// <summary>Class scores (N, K) at the last step of (L, N, K + 1), from zero state.</summary>
-    public override Tensor forward(Tensor input) => Step(input, null).Logits;
-
-    /// <summary>
-    /// Runs a chunk from <paramref name="state"/> (null: zeros) and returns the scores at the chunk's last step with
-    /// the state after it: h for RNN and GRU, (h, c) for LSTM, as <see cref="State.detach(Tensor?)"/> takes them.
-    /// </summary>
-    public (Tensor Logits, object State) Step(Tensor input, object? state)
-    {
-        Tensor output;
-        object next;
-        switch (_rnn)
-        {
-            case LSTM lstm:
-                (output, var hc) = lstm.call(input, ((Tensor, Tensor)?)state);
-                next = hc;
-                break;
-            case RNN rnn:
-                (output, var h) = rnn.call(input, (Tensor?)state);
-                next = h;
-                break;
-            case GRU gru:
-                (output, var hg) = gru.call(input, (Tensor?)state);
-                next = hg;
-                break;
-            default: throw new InvalidOperationException();
-        }
-        return (_head.call(output[-1]), next);
-    }
-
-    /// <summary>Detaches the state <see cref="Step"/> returned, whichever its kind: the truncation in truncated BPTT.</summary>
-    public static object Detach(object state) => state switch
-    {
-        Tensor h => State.detach(h),
-        ValueTuple<Tensor, Tensor> hc => State.detach(hc),
-        _ => throw new ArgumentException("not a recurrent state", nameof(state)),
-    };
+    public override Tensor forward(Tensor input) => head.call(rnn.call(input).output[-1]);
 }
 
 /// <summary>Trains a <see cref="RecallModel"/> on <see cref="RecallTask"/> with the remedies as options.</summary>
@@ -222,22 +195,22 @@ public static class Trainer
     /// </summary>
     public static (double Loss, double GradNorm) TrainBatch(RecallModel model, torch.optim.Optimizer optimizer, Tensor x, Tensor y, TrainOptions o)
     {
+        var (rnn, head, parameters, tbptt, clipNorm) = (model.Rnn, model.Head, model.parameters(), o.Tbptt, o.ClipNorm);
         optimizer.zero_grad();
         var length = (int)x.shape[0];
-        var chunk = o.Tbptt > 0 ? o.Tbptt : length;
-        object? state = null;
-        Tensor? logits = null;
+        var chunk = tbptt > 0 ? tbptt : length;
+        HiddenState? state = null;
+        Tensor? output = null;
         // The last chunk ends at the last step; earlier chunks only move the state on (they hold no loss).
         for (var end = length % chunk == 0 ? chunk : length % chunk; end <= length; end += chunk)
         {
-            var start = Math.Max(0, end - chunk);
-            (logits, state) = model.Step(x[start..end], state is null ? null : RecallModel.Detach(state));
+            // detach(): the next chunk starts from this state's values, not its graph (truncated BPTT).
+            (output, state) = rnn.call(x[Math.Max(0, end - chunk)..end], state?.detach());
         }
-        var loss = torch.nn.functional.cross_entropy(logits!, y);
+        var loss = nn.functional.cross_entropy(head.call(output![-1]), y);
         loss.backward();
-        var parameters = model.parameters().ToArray();
         // clip_grad_norm_ returns the total norm before clipping; with max_norm = ∞ it only measures.
-        var norm = torch.nn.utils.clip_grad_norm_(parameters, o.ClipNorm > 0 ? o.ClipNorm : double.PositiveInfinity);
+        var norm = nn.utils.clip_grad_norm_(parameters, clipNorm > 0 ? clipNorm : double.PositiveInfinity);
         optimizer.step();
         return (loss.item<float>(), norm);
     }

@@ -1,20 +1,15 @@
 // Variable-length sequences classified by a packed GRU. Padding a batch to its longest sequence is how tensors
 // hold ragged data; packing tells the GRU where each sequence ends, so the padding never enters the result.
-using System;
-using System.Globalization;
 using System.Linq;
 using TorchRnn; // brings TorchRnn.nn, so nn.utils.rnn.pack_sequence(...) reads as in PyTorch
+using TorchRnn.Samples;
 using TorchSharp;
 using VariableLength;
 
-var seed = 0L;
-if (args.Length == 2 && args[0] == "--seed") seed = long.Parse(args[1], CultureInfo.InvariantCulture);
-else if (args.Length != 0)
-{
-    Console.Error.WriteLine("usage: VariableLength [--seed S]");
-    return 2;
-}
-torch.manual_seed(seed);
+var seedOption = SampleCommandLine.Option("--seed", "The seed for torch.manual_seed.", 0L);
+var command = SampleCommandLine.Create("VariableLength", "Variable-length sequences padded, packed and classified by a GRU.", seedOption);
+if (!SampleCommandLine.TryParse(command, args, out var parsed, out var exitCode)) return exitCode;
+torch.manual_seed(parsed.GetValue(seedOption));
 torch.set_num_threads(1); // tiny tensors: a thread pool costs more than it saves
 
 // 1. Three sequences of lengths 4, 1 and 3, one feature each, padded into one (L, N, 1) tensor and packed.
@@ -35,7 +30,7 @@ for (var step = 1; step <= 300; step++)
     optimizer.zero_grad();
     loss.backward();
     optimizer.step();
-    if (step % 100 == 0) Console.WriteLine($"step {step}: loss {loss.item<float>():F4}");
+    if (step % 100 == 0) Py.print($"step {step}: loss", Py.format(loss.item<float>(), ".4f"));
 }
 
 // 3. Evaluate on fresh sequences.
@@ -45,11 +40,11 @@ using (torch.no_grad())
     var (test, labels) = Task.Batch(500);
     var logits = model.call(Task.Pack(test));
     var accuracy = logits.argmax(-1).eq(labels).to(torch.float64).mean().item<double>();
-    Console.WriteLine($"accuracy on 500 new sequences: {accuracy:F3} (chance about 0.5)");
+    Py.print("accuracy on 500 new sequences:", Py.format(accuracy, ".3f"), "(chance about 0.5)");
 
     // 4. The padding changes nothing: each sequence alone gives what it gives inside the packed batch.
     var alone = torch.stack(test.Select(model.Alone).ToList());
     var difference = (alone - logits).abs().max().item<float>();
-    Console.WriteLine($"largest difference, packed batch vs each sequence alone: {difference:E2}");
+    Py.print("largest difference, packed batch vs each sequence alone:", Py.format(difference, ".2e"));
     return difference < 1e-5 && accuracy > 0.9 ? 0 : 1;
 }

@@ -1,8 +1,7 @@
 using System;
 using System.CommandLine;
+using System.CommandLine.Help;
 using System.Globalization;
-using System.CommandLine.Invocation;
-using System.CommandLine.Parsing;
 using System.IO;
 using Spectre.Console;
 
@@ -27,17 +26,12 @@ public static class CommandLine
     /// <returns>0 on success, 1 when the run fails, 2 for a bad command line.</returns>
     public static int Run(string[] args, IAnsiConsole console)
     {
-        var parse = Build(console).Parse(args);
-        if (parse.Action is ParseErrorAction)
-        {
-            foreach (var error in parse.Errors) Console.Error.WriteLine($"error: {error.Message}");
-            Console.Error.WriteLine("Run with --help for the options.");
-            return 2;
-        }
+        // The samples' convention: --help exits 0, a bad command line is "WordLanguageModel: message" and exit code 2.
+        if (!SampleCommandLine.TryParse(Build(console), args, out var parse, out var exitCode)) return exitCode;
         return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
     }
 
-    private static RootCommand Build(IAnsiConsole console)
+    private static Command Build(IAnsiConsole console)
     {
         var defaults = new TrainOptions();
         var quick = TrainOptions.Quick;
@@ -69,13 +63,11 @@ public static class CommandLine
             Description = "write every batch's loss and gradient norm, each epoch's validation loss and the test loss to this JSON file",
         };
 
-        var root = new RootCommand(
+        var root = SampleCommandLine.Create("WordLanguageModel",
             "TorchRnn's twin of PyTorch's Wikitext-2 RNN/LSTM/GRU language model (examples/word_language_model): " +
-            "trains, reports test perplexity and saves the best model. 'generate' writes text with it.")
-        {
+            "trains, reports test perplexity and saves the best model. 'generate' writes text with it.",
             data, model, emsize, nhid, nlayers, lr, clip, epochs, batchSize, bptt, dropout, tied, seed, logInterval, save,
-            quickOption, threads, record,
-        };
+            quickOption, threads, record);
         root.SetAction((result, cancel) =>
         {
             var isQuick = result.GetValue(quickOption);
@@ -131,7 +123,7 @@ public static class CommandLine
         };
         var generate = new Command("generate", "generate.py: write text with a trained model, one word at a time")
         {
-            generateData, checkpoint, outf, words, generateSeed, temperature, generateLogInterval, generateModel, generateThreads,
+            new HelpOption(), generateData, checkpoint, outf, words, generateSeed, temperature, generateLogInterval, generateModel, generateThreads,
             generateQuick,
         };
         generate.SetAction((result, cancel) => Task(() =>
@@ -157,7 +149,7 @@ public static class CommandLine
         var profile = new Command("profile",
             "time the pieces of a training batch and of a generation step at the default sizes (bench.py --profile compares them with PyTorch)")
         {
-            profileThreads,
+            new HelpOption(), profileThreads,
         };
         profile.SetAction(result => Task(() =>
         {

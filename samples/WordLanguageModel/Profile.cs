@@ -6,7 +6,6 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.Linq;
 using TorchSharp;
-using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
 namespace TorchRnn.Samples.LanguageModel;

@@ -166,22 +166,16 @@ public sealed class PackedSequence : IDisposable
     }
 
     /// <summary>
-    /// TorchSharp's native PackedSequence with the same <see cref="data"/> and <see cref="batch_sizes"/>, for
-    /// TorchSharp's packed forward (<c>THSNN_*_forward_with_packed_input</c>).
+    /// Takes TorchSharp's own PackedSequence (from <c>torch.nn.utils.rnn.pack_padded_sequence</c> or
+    /// <c>pack_sequence</c>) where TorchRnn's is expected, so that TorchSharp's packing feeds TorchRnn's modules.
     /// </summary>
-    /// <remarks>
-    /// TorchSharp can only make one natively, from a padded tensor; so the data is padded in its sorted (packed)
-    /// order and packed again with <c>enforce_sorted</c>, which gives back identical data and batch_sizes, with
-    /// gradients flowing to <see cref="data"/>. The result has no indices: a caller applies
-    /// <see cref="sorted_indices"/> to hx and <see cref="unsorted_indices"/> to h_n itself, as PyTorch's modules do.
-    /// </remarks>
-    internal NativePackedSequence ToTorchSharp()
-    {
-        using var scope = NewDisposeScope();
-        var (padded, lengths) = nn.utils.rnn.PadInPackedOrder(this);
-        var native = torch.nn.utils.rnn.pack_padded_sequence(padded, lengths, batch_first: false, enforce_sorted: true);
-        return native.MoveToOuterDisposeScope();
-    }
+    /// <param name="native">TorchSharp's packed sequence.</param>
+    /// <returns>
+    /// A TorchRnn PackedSequence with new handles to the same four tensors (TorchSharp's undefined indices become null):
+    /// gradients flow to <paramref name="native"/>'s data, and both objects can be disposed independently.
+    /// </returns>
+    /// <exception cref="ArgumentNullException"><paramref name="native"/> is null.</exception>
+    public static implicit operator PackedSequence(NativePackedSequence native) => FromTorchSharp(native);
 
     /// <summary>
     /// A TorchRnn PackedSequence holding new handles to the tensors of TorchSharp's <paramref name="native"/>

@@ -1,4 +1,5 @@
 using System;
+using System.Collections;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
@@ -29,16 +30,19 @@ public static class Py
     /// <see cref="TorchSharp.Modules.Parameter"/> starts with the line <c>Parameter containing:</c>. TorchSharp cannot
     /// name a result's autograd node, so where PyTorch prints <c>grad_fn=&lt;Name&gt;</c> nothing is printed.</item>
     /// <item><see cref="long"/><c>[]</c> (a shape such as <c>tensor.shape</c>): <c>torch.Size([1, 3, 6])</c>; empty: <c>torch.Size([])</c>.</item>
-    /// <item><see cref="torch.nn.Module"/>: the module's own <see cref="object.ToString"/> when its type overrides it
-    /// (TorchRnn's layers print PyTorch's repr, e.g. <c>LSTM(4, 8, num_layers=2)</c>); otherwise PyTorch's container
-    /// layout <c>Name(\n  (child): childrepr\n)</c> from <c>named_children()</c>, indented 2 per level, named by the
-    /// .NET type name, and <c>Name()</c> without children. TorchSharp's Linear, Dropout, Embedding, LayerNorm and ReLU
-    /// get PyTorch's <c>extra_repr</c> (<c>Linear(in_features=4, out_features=2, bias=True)</c>); other TorchSharp
-    /// layers, which carry no such text, print <c>Name()</c>.</item>
+    /// <item><see cref="torch.nn.Module"/>: PyTorch's module repr, the .NET type name then the module's
+    /// <c>extra_repr</c> and its children from <c>named_children()</c>, <c>Name(\n  (child): childrepr\n)</c>,
+    /// indented 2 per level, or <c>Name(extra)</c> and <c>Name()</c> without children. <c>extra_repr</c> is the
+    /// module's own where it implements <see cref="IExtraRepr"/> (TorchRnn's layers do: <c>LSTM(4, 8, num_layers=2)</c>);
+    /// TorchSharp's Linear, Dropout, Embedding, LayerNorm and ReLU get PyTorch's (<c>Linear(in_features=4,
+    /// out_features=2, bias=True)</c>); other modules have none.</item>
     /// <item><see cref="PackedSequence"/>: PyTorch's namedtuple repr, <c>PackedSequence(data=tensor([1, 4, 6, 2, 5, 3]),
     /// batch_sizes=tensor([3, 2, 1]), sorted_indices=tensor([2, 0, 1]), unsorted_indices=tensor([1, 2, 0]))</c> on one
     /// line, with <c>None</c> for absent indices (its own <see cref="PackedSequence.ToString"/>).</item>
     /// <item><see cref="ITuple"/> (value tuples and tuples): <c>(a, b)</c>, one element <c>(a,)</c>, each element by <c>repr</c>.</item>
+    /// <item><see cref="IDictionary"/> (a <c>state_dict()</c> say): Python's dict, <c>{'a': 1, 'b': 2}</c>, in the
+    /// dictionary's order; any other <see cref="IEnumerable"/> (arrays other than <see cref="long"/><c>[]</c>, lists):
+    /// Python's list, <c>[1, 2]</c>, <c>[]</c>; each element by <c>repr</c>.</item>
     /// <item><see langword="null"/>: <c>None</c>; <see cref="bool"/>: <c>True</c> / <c>False</c>.</item>
     /// <item><see cref="string"/>: quoted as Python quotes it, <c>'text'</c> (<c>"it's"</c> when it holds a single quote).</item>
     /// <item><see cref="double"/> and <see cref="float"/>: Python's float repr, the shortest string that round-trips
@@ -65,6 +69,8 @@ public static class Py
         double d => PythonFloat.Repr(d),
         float f => PythonFloat.Repr(f),
         ITuple tuple => TupleRepr(tuple),
+        IDictionary dictionary => DictionaryRepr(dictionary),
+        IEnumerable items => "[" + string.Join(", ", items.Cast<object?>().Select(repr)) + "]",
         IFormattable formattable => formattable.ToString(null, CultureInfo.InvariantCulture),
         _ => value.ToString() ?? "",
     };
@@ -87,7 +93,54 @@ public static class Py
         Console.Out.Write(string.Join(" ", values.Select(v => v as string ?? repr(v))) + "\n");
     }
 
+    /// <summary>
+    /// Python's <c>format(value, spec)</c> for a float: <c>.Nf</c> (fixed), <c>.Ne</c> (scientific, two exponent
+    /// digits at least) and <c>.N%</c>, or <c>""</c> for <c>repr</c>; rounded half to even on the exact binary value,
+    /// as Python rounds, and the same in every culture.
+    /// </summary>
+    /// <param name="value">The number.</param>
+    /// <param name="spec">The format spec, as after the colon in a Python f-string: <c>.3f</c>, <c>.2e</c>, <c>.1%</c> or empty.</param>
+    /// <returns>What Python prints for <c>f"{value:spec}"</c>.</returns>
+    /// <exception cref="ArgumentException"><paramref name="spec"/> is none of the above.</exception>
+    /// <example>
+    /// <code>
+    /// Py.print("largest difference:", Py.format(1.7881393432617188e-06, ".2e")); // largest difference: 1.79e-06
+    /// Py.print(Py.format(0.125, ".2f"), Py.format(0.8765, ".1%"));                  // 0.12 87.7%
+    /// </code>
+    /// </example>
+    public static string format(double value, string spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (spec.Length == 0)
+        {
+            return PythonFloat.Repr(value);
+        }
+        if (spec.Length >= 3 && spec[0] == '.'
+            && int.TryParse(spec.AsSpan(1, spec.Length - 2), NumberStyles.None, CultureInfo.InvariantCulture, out var digits))
+        {
+            switch (spec[^1])
+            {
+                case 'f': return PythonFloat.Fixed(value, digits);
+                case 'e': return PythonFloat.Scientific(value, digits);
+                case '%': return PythonFloat.Fixed(value * 100, digits) + "%";
+            }
+        }
+        throw new ArgumentException($"Unsupported float format spec '{spec}': use .Nf, .Ne, .N% or an empty spec.", nameof(spec));
+    }
+
     private static string Integer(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static string DictionaryRepr(IDictionary dictionary)
+    {
+        var items = new List<string>();
+        // IDictionary's own enumerator: a generic dictionary's IEnumerable yields KeyValuePair, not DictionaryEntry.
+        var entry = dictionary.GetEnumerator();
+        while (entry.MoveNext())
+        {
+            items.Add(repr(entry.Key) + ": " + repr(entry.Value));
+        }
+        return "{" + string.Join(", ", items) + "}";
+    }
 
     private static string TupleRepr(ITuple tuple)
     {
@@ -97,15 +150,11 @@ public static class Py
 
     /// <summary>
     /// PyTorch's <c>Module.__repr__</c>: the type name, then the module's <c>extra_repr</c> and its children, each child
-    /// indented; a module whose type overrides ToString (TorchRnn's do) prints that instead.
+    /// indented.
     /// </summary>
     private static string ModuleRepr(torch.nn.Module module)
     {
-        if (OverridesToString(module))
-        {
-            return module.ToString() ?? "";
-        }
-        var extra = ExtraRepr(module);
+        var extra = module is IExtraRepr own ? own.extra_repr() : ExtraRepr(module);
         var lines = (extra.Length == 0 ? [] : extra.Split('\n')).ToList();
         var children = module.named_children()
             .Select(child => "(" + child.name + "): " + IndentFollowingLines(repr(child.module), 2))
@@ -132,18 +181,6 @@ public static class Py
         LayerNorm norm => $"{TensorFormatter.PythonTuple(norm.normalized_shape)}, eps={PythonFloat.Repr(norm.eps)}, elementwise_affine={(norm.elementwise_affine ? "True" : "False")}",
         _ => "",
     };
-
-    /// <summary>Whether the most-derived ToString() is declared below TorchSharp's Module classes.</summary>
-    private static bool OverridesToString(torch.nn.Module module)
-    {
-        var declaring = module.GetType().GetMethod(nameof(ToString), Type.EmptyTypes)?.DeclaringType;
-        if (declaring is null || declaring == typeof(object))
-        {
-            return false;
-        }
-        var definition = declaring.IsGenericType ? declaring.GetGenericTypeDefinition() : declaring;
-        return !(definition.DeclaringType == typeof(torch.nn) && definition.Name.StartsWith("Module", StringComparison.Ordinal));
-    }
 
     private static string TypeName(Type type)
     {

@@ -1,5 +1,4 @@
 using System;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace TorchRnn;
@@ -93,7 +92,6 @@ public static partial class nn
     /// </exception>
     /// <example>
     /// <code>
-    /// using nn = TorchRnn.nn;
     /// var rnn = nn.RNN(5, 6, 2);
     /// var (output, hn) = rnn.call(torch.randn(1, 3, 5), torch.randn(2, 3, 6));
     /// Py.print(output.shape); // torch.Size([1, 3, 6])

@@ -263,7 +263,7 @@ public abstract class RNNBase : RecurrentModule<(Tensor output, HiddenState h_n)
 
     /// <summary>The engine a call takes, by the rule in <see cref="EngineChoice"/> unless a test forced one.</summary>
     internal Engine EngineFor(long length, bool packed)
-        => ForcedEngine ?? EngineChoice.ForSequence(_options, ParameterInfo.DeviceType, length, packed);
+        => ForcedEngine ?? EngineChoice.ForSequence(_options, ParameterInfo.DeviceType, ParameterInfo.DType, length, packed);
 
     /// <summary>The engine of that kind; without a native module (projections) only the managed one exists.</summary>
     private SequenceEngine EngineOf(Engine kind) => kind switch
@@ -315,18 +315,10 @@ public abstract class RNNBase : RecurrentModule<(Tensor output, HiddenState h_n)
         Checks.Input(x.DType, x.Size(2, inserted), parameters.DType, input_size);
         var batch = x.Size(batchDim, inserted);
         var length = x.Size(1 - batchDim, inserted);
-        if (h0 is not null)
-        {
-            var hint = batched && h.Rank == 3 && h.Is(o.States, x.Size(1 - batchDim), o.OutputSize) ? Checks.BatchFirstHint(batch_first) : null;
-            Checks.HiddenSize(h, stateInserted, o.States, batch, o.OutputSize, lstm ? "Expected hidden[0] size" : "Expected hidden size", hint);
-            if (lstm) Checks.HiddenSize(c, stateInserted, o.States, batch, hidden_size, "Expected hidden[1] size", hint);
-            Checks.SameDevice(x, h, "hidden");
-            if (c0 is not null) Checks.SameDevice(x, c, "hidden");
-        }
-        Checks.SameDevice(x, parameters, "parameter");
-        Checks.SequenceLength(length);
-        if (h0 is not null) Checks.ProductDType(h.DType, parameters.DType, "hx");
-        if (c0 is not null) Checks.ProductDType(c.DType, parameters.DType, "hx");
+        var hint = h0 is not null && batched && h.Rank == 3 && h.Is(o.States, x.Size(1 - batchDim), o.OutputSize)
+            ? Checks.BatchFirstHint(batch_first)
+            : null;
+        CheckStates(x, hx, h, c, stateInserted, batch, length, hint);
 
         var engine = EngineOf(EngineFor(length, packed: false));
         // Batched input, the common case, needs no dispose scope: its only temporaries are the default states.
@@ -356,6 +348,31 @@ public abstract class RNNBase : RecurrentModule<(Tensor output, HiddenState h_n)
     }
 
     /// <summary>
+    /// The rest of PyTorch's <c>check_forward_args</c> and ATen's checks, in their order, on states already known to
+    /// have the right rank: sizes (seen after <c>unsqueeze(inserted)</c> for unbatched input), devices, the sequence
+    /// length, and the dtypes the matrix products need.
+    /// </summary>
+    private void CheckStates(in TensorInfo x, HiddenState? hx, in TensorInfo h, in TensorInfo c, int inserted, long batch, long length,
+        string? hint)
+    {
+        var o = _options;
+        var parameters = ParameterInfo;
+        var lstm = Mode.HasCell();
+        if (hx is not null)
+        {
+            Checks.HiddenSize(h, inserted, o.States, batch, o.OutputSize, lstm ? "Expected hidden[0] size" : "Expected hidden size", hint);
+            if (lstm) Checks.HiddenSize(c, inserted, o.States, batch, hidden_size, "Expected hidden[1] size", hint);
+            Checks.SameDevice(x, h, "hidden");
+            if (lstm) Checks.SameDevice(x, c, "hidden");
+        }
+        Checks.SameDevice(x, parameters, "parameter");
+        Checks.SequenceLength(length);
+        if (hx is null) return;
+        Checks.ProductDType(h.DType, parameters.DType, "hx");
+        if (lstm) Checks.ProductDType(c.DType, parameters.DType, "hx");
+    }
+
+    /// <summary>
     /// Runs the stack on a <see cref="PackedSequence"/>: the sequence's own consistency, PyTorch's checks, hx
     /// permuted by <c>sorted_indices</c>, the engine over the packed steps, and h_n permuted back by
     /// <c>unsorted_indices</c>.
@@ -376,24 +393,16 @@ public abstract class RNNBase : RecurrentModule<(Tensor output, HiddenState h_n)
         if (x.Rank != 2)
             throw new ArgumentException($"input must have 2 dimensions, got {x.Rank}", nameof(input));
         Checks.Input(x.DType, x.Size(1), parameters.DType, input_size);
-        PackedChecks.Consistent(batchSizes, x.Size(0), input.sorted_indices?.numel(), "input");
-        var o = _options;
+        PackedChecks.Consistent(batchSizes, x.Size(0), "input");
         var batch = batchSizes.Length == 0 ? 0 : batchSizes[0];
+        PackedChecks.Indices(input.sorted_indices, batch, "sorted_indices", "input");
+        PackedChecks.Indices(input.unsorted_indices, batch, "unsorted_indices", "input");
+        var o = _options;
         var h0 = hx?.h;
         var c0 = hx?.c;
         var h = h0 is null ? default : TensorInfo.Of(h0);
         var c = c0 is null ? default : TensorInfo.Of(c0);
-        if (h0 is not null)
-        {
-            Checks.HiddenSize(h, -1, o.States, batch, o.OutputSize, lstm ? "Expected hidden[0] size" : "Expected hidden size");
-            if (lstm) Checks.HiddenSize(c, -1, o.States, batch, hidden_size, "Expected hidden[1] size");
-            Checks.SameDevice(x, h, "hidden");
-            if (c0 is not null) Checks.SameDevice(x, c, "hidden");
-        }
-        Checks.SameDevice(x, parameters, "parameter");
-        Checks.SequenceLength(batchSizes.Length);
-        if (h0 is not null) Checks.ProductDType(h.DType, parameters.DType, "hx");
-        if (c0 is not null) Checks.ProductDType(c.DType, parameters.DType, "hx");
+        CheckStates(x, hx, h, c, -1, batch, batchSizes.Length, hint: null);
 
         var engine = EngineOf(EngineFor(batchSizes.Length, packed: true));
         using var scope = torch.NewDisposeScope();

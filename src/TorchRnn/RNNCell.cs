@@ -1,4 +1,3 @@
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace TorchRnn;
@@ -51,7 +50,6 @@ public static partial class nn
     /// <exception cref="System.ArgumentException">An unknown nonlinearity or a negative size.</exception>
     /// <example>
     /// <code>
-    /// using nn = TorchRnn.nn;
     /// var cell = nn.RNNCell(input_size: 3, hidden_size: 2);
     /// Py.print(cell);                       // RNNCell(3, 2)
     /// var h1 = cell.call(torch.randn(4, 3)); // (4, 2)

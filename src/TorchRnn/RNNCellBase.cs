@@ -2,7 +2,6 @@ using System;
 using System.Globalization;
 using TorchSharp;
 using static TorchSharp.torch;
-using F = TorchSharp.torch.nn.functional;
 
 namespace TorchRnn;
 

@@ -18,7 +18,7 @@ namespace TorchRnn;
 /// computes with. It is not a child module, so keys carry no extra level. Elsewhere (LSTM with <c>proj_size</c>, cells
 /// with <c>hidden_size</c> 0) the parameters are plain tensors registered here.
 /// </remarks>
-public abstract class RecurrentModule<TResult> : torch.nn.Module<Tensor, HiddenState?, TResult>
+public abstract class RecurrentModule<TResult> : torch.nn.Module<Tensor, HiddenState?, TResult>, IExtraRepr
 {
     private readonly List<string> _names = new();
     private Parameter[] _flat = Array.Empty<Parameter>();

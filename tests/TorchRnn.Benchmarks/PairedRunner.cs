@@ -102,8 +102,8 @@ public static class PairedRunner
         }
         Array.Sort(ratios);
         var text = string.Create(CultureInfo.InvariantCulture,
-            $"| {bench.Module} {size} | {threads} | {pass} | {calls} | {Format(Median(sharpTimes) / calls)} | {Format(Median(rnnTimes) / calls)} | " +
-            $"{Quantile(ratios, 0.5):F3} | {Quantile(ratios, 0.25):F3} to {Quantile(ratios, 0.75):F3} |");
+            $"| {bench.Module} {size} | {threads} | {pass} | {calls} | {Stats.Format(Stats.Median(sharpTimes) / calls)} | {Stats.Format(Stats.Median(rnnTimes) / calls)} | " +
+            $"{Stats.Quantile(ratios, 0.5):F3} | {Stats.Quantile(ratios, 0.25):F3} to {Stats.Quantile(ratios, 0.75):F3} |");
         Console.WriteLine(text);
         return text;
     }
@@ -114,26 +114,4 @@ public static class PairedRunner
         for (var i = 0; i < calls; i++) action();
         return watch.Elapsed.TotalSeconds;
     }
-
-    private static double Median(double[] values)
-    {
-        var sorted = (double[])values.Clone();
-        Array.Sort(sorted);
-        return Quantile(sorted, 0.5);
-    }
-
-    private static double Quantile(double[] sorted, double q)
-    {
-        var at = q * (sorted.Length - 1);
-        var low = (int)Math.Floor(at);
-        var high = Math.Min(low + 1, sorted.Length - 1);
-        return sorted[low] + (sorted[high] - sorted[low]) * (at - low);
-    }
-
-    private static string Format(double seconds) => seconds switch
-    {
-        < 1e-3 => string.Create(CultureInfo.InvariantCulture, $"{seconds * 1e6:F1} µs"),
-        < 1 => string.Create(CultureInfo.InvariantCulture, $"{seconds * 1e3:F2} ms"),
-        _ => string.Create(CultureInfo.InvariantCulture, $"{seconds:F2} s"),
-    };
 }

@@ -23,6 +23,8 @@ public static class Program
         {
             if (args.Contains("--report")) return ReportDriver.Run(args.Where(a => a != "--report").ToArray());
             if (args.Contains("--paired")) return PairedRunner.Run(TakeSelection(args.Where(a => a != "--paired").ToArray()));
+            if (args.Contains("--engines")) return EngineRunner.Run(TakeSelection(args.Where(a => a != "--engines").ToArray()));
+            if (args.Contains("--versus-pytorch")) return VersusPyTorch.Run(TakeSelection(args.Where(a => a != "--versus-pytorch").ToArray()));
             var rest = TakeSelection(args);
             var summaries = BenchmarkSwitcher.FromTypes(BenchmarkTypes).Run(InProcessArgs(rest));
             return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;

@@ -9,6 +9,11 @@ and --min-time seconds are reached (at most --max-reps); each call is timed alon
 median and mean are reported.
 
     python3 pytorch_bench.py --sizes tutorial,medium --threads 1,2 --json out.json [--quick]
+
+With --serve it is the PyTorch side of TorchRnn.Benchmarks' --versus-pytorch: it reads commands on stdin, one a
+line, and answers each with one line of JSON on stdout, so that the C# runner can time the two sides in alternating
+blocks. Commands: "threads N", "setup WORKLOAD", "run WORKLOAD CALLS" (answers the block's wall and CPU seconds),
+"quit". The workloads are those of Workloads.cs, under the same names.
 """
 
 import argparse
@@ -84,7 +89,112 @@ def measure(fn, args):
             "min_s": min(times), "reps": len(times)}
 
 
+class StepRun:
+    """One generation step: input (1, N, H), the state carried from call to call, no gradients."""
+
+    def __init__(self, mode, hidden, batch):
+        torch.manual_seed(0)
+        self.m = getattr(torch.nn, mode)(hidden, hidden, 2)
+        self.x = torch.randn(1, batch, hidden)
+        self.state = None
+
+    def __call__(self):
+        with torch.no_grad():
+            _, self.state = self.m(self.x, self.state)
+
+
+class PackedRun:
+    """32 sequences of 10 to 100 steps, packed unsorted, through a one-layer (64, 128) module."""
+
+    def __init__(self, mode, train):
+        torch.manual_seed(0)
+        self.m = getattr(torch.nn, mode)(64, 128)
+        sequences = [torch.randn(10 + i * 90 // 31, 64) for i in range(32)]
+        self.packed = torch.nn.utils.rnn.pack_sequence(sequences, enforce_sorted=False)
+        self.train = train
+
+    def __call__(self):
+        if self.train:
+            self.m.zero_grad(set_to_none=True)
+            self.m(self.packed)[0].data.sum().backward()
+        else:
+            with torch.no_grad():
+                self.m(self.packed)
+
+
+class DenseRun:
+    """A dense sequence (L, N, H_in) through a module."""
+
+    def __init__(self, mode, input_size, hidden, layers, length, batch, proj_size, train):
+        torch.manual_seed(0)
+        kwargs = {"proj_size": proj_size} if proj_size else {}
+        self.m = getattr(torch.nn, mode)(input_size, hidden, layers, **kwargs)
+        self.x = torch.randn(length, batch, input_size)
+        self.train = train
+
+    def __call__(self):
+        if self.train:
+            self.m.zero_grad(set_to_none=True)
+            self.m(self.x)[0].sum().backward()
+        else:
+            with torch.no_grad():
+                self.m(self.x)
+
+
+WORKLOADS = {  # as Workloads.cs
+    "lstm-step-256": lambda: StepRun("LSTM", 256, 1),
+    "lstm-step-512x8": lambda: StepRun("LSTM", 512, 8),
+    "gru-step-256": lambda: StepRun("GRU", 256, 1),
+    "gru-step-512x8": lambda: StepRun("GRU", 512, 8),
+    "lstm-packed": lambda: PackedRun("LSTM", False),
+    "gru-packed": lambda: PackedRun("GRU", False),
+    "lstm-packed-train": lambda: PackedRun("LSTM", True),
+    "gru-packed-train": lambda: PackedRun("GRU", True),
+    "lstm-proj": lambda: DenseRun("LSTM", 64, 128, 1, 50, 32, 64, False),
+    "lstm-proj-train": lambda: DenseRun("LSTM", 64, 128, 1, 50, 32, 64, True),
+    "rnn-tutorial": lambda: DenseRun("RNN", 5, 6, 2, 1, 3, 0, False),
+    "lstm-tutorial": lambda: DenseRun("LSTM", 5, 6, 2, 1, 3, 0, False),
+    "gru-tutorial": lambda: DenseRun("GRU", 5, 6, 2, 1, 3, 0, False),
+    "lstm-tutorial-train": lambda: DenseRun("LSTM", 5, 6, 2, 1, 3, 0, True),
+    "lstm-medium": lambda: DenseRun("LSTM", 64, 128, 2, 50, 32, 0, False),
+    "gru-medium": lambda: DenseRun("GRU", 64, 128, 2, 50, 32, 0, False),
+}
+
+
+def serve():
+    """The PyTorch side of --versus-pytorch: one command a line on stdin, one JSON line back on stdout."""
+    blas = openblas()
+    runs = {}
+    reply = lambda **kw: print(json.dumps(kw), flush=True)
+    reply(ready=True, pytorch=torch.__version__, python=platform.python_version(),
+          blas="OpenBLAS" if blas is not None else "no OpenBLAS found")
+    for line in sys.stdin:
+        words = line.split()
+        if not words:
+            continue
+        if words[0] == "quit":
+            break
+        if words[0] == "threads":
+            set_threads(int(words[1]), blas)
+            reply(ok=True)
+        elif words[0] == "setup":
+            runs[words[1]] = WORKLOADS[words[1]]()
+            runs[words[1]]()
+            reply(ok=True)
+        elif words[0] == "run":
+            run, calls = runs[words[1]], int(words[2])
+            wall, cpu = time.perf_counter(), time.thread_time()
+            for _ in range(calls):
+                run()
+            reply(wall_s=time.perf_counter() - wall, cpu_s=time.thread_time() - cpu)
+        else:
+            reply(error=f"unknown command {words[0]}")
+
+
 def main():
+    if "--serve" in sys.argv:
+        serve()
+        return
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sizes", default="tutorial,medium,large")
     p.add_argument("--modules", default=",".join(MODULES))

@@ -1,4 +1,3 @@
-using System.Linq;
 using NUnit.Framework;
 using TorchRnn.Tests.Support;
 using TorchSharp;
@@ -81,28 +80,13 @@ public class PackedSequenceTests
     }
 
     [Test]
-    public void ToTorchSharp_UnsortedBatch_GivesTheSameDataAndBatchSizesWithGradient()
-    {
-        using var scope = torch.NewDisposeScope();
-        var input = torch.randn(4, 3, 2).requires_grad_();
-        using var packed = nn.utils.rnn.pack_padded_sequence(input, new long[] { 2, 4, 3 }, enforce_sorted: false);
-        using var native = packed.ToTorchSharp();
-        Assert.That(native.data.allclose(packed.data, 0, 0), Is.True);
-        Assert.That(Longs(native.batch_sizes), Is.EqualTo(Longs(packed.batch_sizes)));
-        Assert.That(native.sorted_indices is null || native.sorted_indices.IsInvalid, Is.True, "no indices: the caller applies them");
-        native.data.sum().backward();
-        var grad = Expect.Values(input.grad!);
-        Assert.That(grad.Sum(), Is.EqualTo(2 * (2 + 4 + 3)), "each packed element reached the input once");
-    }
-
-    [Test]
-    public void FromTorchSharp_NativePacking_EqualsTorchRnnsPacking([Values] bool enforce_sorted)
+    public void ImplicitConversion_TorchSharpsPacking_EqualsTorchRnnsPacking([Values] bool enforce_sorted)
     {
         using var scope = torch.NewDisposeScope();
         var input = torch.randn(4, 3, 2);
         var lengths = enforce_sorted ? new long[] { 4, 3, 2 } : new long[] { 2, 4, 3 };
         using var native = torch.nn.utils.rnn.pack_padded_sequence(input, torch.tensor(lengths), enforce_sorted: enforce_sorted);
-        using var converted = PackedSequence.FromTorchSharp(native);
+        using PackedSequence converted = native;
         using var ours = nn.utils.rnn.pack_padded_sequence(input, lengths, enforce_sorted: enforce_sorted);
         Assert.That(converted.data.allclose(ours.data, 0, 0), Is.True);
         Assert.That(Longs(converted.batch_sizes), Is.EqualTo(Longs(ours.batch_sizes)));
@@ -114,8 +98,20 @@ public class PackedSequenceTests
         }
     }
 
-    // ToTorchSharp is left out: TorchSharp's own PackedSequence without indices counts its two empty index handles
-    // as live tensors for ever (a bookkeeping artefact of TorchSharp 0.107, no native memory), so the count grows by 2.
+    [Test]
+    public void Modules_TorchSharpsPackedSequence_GiveWhatTorchRnnsPackingGives()
+    {
+        using var scope = torch.NewDisposeScope();
+        torch.manual_seed(0);
+        var lstm = nn.LSTM(2, 3, bidirectional: true);
+        var input = torch.randn(4, 3, 2);
+        var lengths = new long[] { 2, 4, 3 };
+        using var native = torch.nn.utils.rnn.pack_padded_sequence(input, torch.tensor(lengths), enforce_sorted: false);
+        var (fromNative, (h1, c1)) = lstm.call(native);
+        var (fromOurs, (h2, c2)) = lstm.call(nn.utils.rnn.pack_padded_sequence(input, lengths, enforce_sorted: false));
+        Assert.That(new[] { fromNative.data.allclose(fromOurs.data, 0, 0), h1.allclose(h2, 0, 0), c1.allclose(c2, 0, 0) }, Is.All.True);
+    }
+
     [Test]
     public void Functions_ManyCallsInDisposeScopes_LeaveNoLiveTensors()
     {

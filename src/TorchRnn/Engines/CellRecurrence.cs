@@ -1,5 +1,4 @@
 using System;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace TorchRnn;
@@ -40,6 +39,9 @@ internal sealed class CellRecurrence : SteppedRecurrence, IDisposable
     /// <inheritdoc />
     protected override DirectionSteps Prepare(int index, Tensor layerInput, long[]? batchSizes)
         => new Steps(_cells[index], batchSizes is null ? layerInput.unbind(0) : layerInput.split(batchSizes, 0));
+
+    /// <inheritdoc />
+    protected override DirectionSteps PrepareStep(int index, Tensor stepInput) => new Steps(_cells[index], [stepInput]);
 
     /// <summary>Disposes the native cells (not the parameters, which the module owns).</summary>
     public void Dispose()

@@ -1,4 +1,5 @@
 using TorchSharp;
+using static TorchSharp.torch;
 
 namespace TorchRnn;
 
@@ -14,20 +15,23 @@ internal static class EngineChoice
     /// <list type="number">
     /// <item>LSTM with <c>proj_size</c>: <see cref="Engine.Managed"/>, the only engine with projections.</item>
     /// <item>Not on the CPU: <see cref="Engine.Native"/> (cuDNN, dense and packed).</item>
-    /// <item>Packed input on the CPU: <see cref="Engine.Managed"/>, whose single input product per layer beats
-    /// LibTorch's packed kernel (one input product per step) and needs no re-packing.</item>
-    /// <item>A single time step on the CPU (one-step generation, streaming): <see cref="Engine.Cells"/>. The
-    /// whole-sequence kernel has a fixed cost per call (for float32 LSTMs oneDNN's, which was 1.2 to 6 times the cells'
-    /// time at one step and the sizes measured); from two steps on it wins or ties, so the threshold is one step,
-    /// where the cells won at every size measured.</item>
+    /// <item>Packed input on the CPU: for LSTM and RNN <see cref="Engine.Managed"/>, whose single input product per
+    /// layer beats LibTorch's packed kernel (one input product per step) and needs no re-packing; for GRU
+    /// <see cref="Engine.Cells"/>, whose gate arithmetic (more operations a step than LSTM's or RNN's) runs in one native
+    /// call a step, which outweighs the managed engine's larger input product.</item>
+    /// <item>A float32 LSTM on the CPU over a single time step (one-step generation, streaming):
+    /// <see cref="Engine.Cells"/>. LibTorch runs such an LSTM through oneDNN, whose fixed cost per call dominates a
+    /// single step; the cells took 0.2 to 0.9 of its time at every size measured. From two steps on oneDNN wins or
+    /// ties, so the threshold is one step. GRU, RNN and float64 LSTMs do not take the oneDNN path: their native
+    /// kernel is one call where the cells are one per layer, and it was as fast or faster at one step.</item>
     /// <item>Otherwise: <see cref="Engine.Native"/>.</item>
     /// </list>
     /// </summary>
-    public static Engine ForSequence(SequenceOptions options, DeviceType device, long length, bool packed)
+    public static Engine ForSequence(SequenceOptions options, DeviceType device, ScalarType dtype, long length, bool packed)
     {
         if (options.ProjSize > 0) return Engine.Managed;
         if (device != DeviceType.CPU) return Engine.Native;
-        if (packed) return Engine.Managed;
-        return length == 1 ? Engine.Cells : Engine.Native;
+        if (packed) return options.Mode == RecurrentMode.Gru ? Engine.Cells : Engine.Managed;
+        return options.Mode == RecurrentMode.Lstm && dtype == ScalarType.Float32 && length == 1 ? Engine.Cells : Engine.Native;
     }
 }

@@ -1,7 +1,6 @@
 using System;
 using TorchSharp;
 using TorchSharp.Modules;
-using static TorchSharp.torch;
 
 namespace TorchRnn;
 

@@ -32,13 +32,13 @@ internal sealed class ManagedRecurrence(SequenceOptions options, LayerWeights[] 
         switch (mode)
         {
             case RecurrentMode.Lstm:
-                return new LstmSteps(PerStep(F.linear(input, w.w_ih, FoldedBias(w))), w.w_hh.t(), w.w_hr?.t());
+                return new LstmSteps(PerStep(F.linear(input, w.w_ih, FoldedBias(w))), w.w_hh.t(), w.w_hr?.t(), torch.is_grad_enabled());
             case RecurrentMode.Gru:
             {
                 // GRU's n gate needs h W_hn^T + b_hn alone (it is scaled by r), so b_hh stays with the recurrent product.
                 var hidden = w.w_hh.shape[1];
                 var parts = F.linear(input, w.w_ih, w.b_ih).split([2 * hidden, hidden], -1);
-                return new GruSteps(PerStep(parts[0]), PerStep(parts[1]), w.w_hh, w.b_hh, hidden);
+                return new GruSteps(PerStep(parts[0]), PerStep(parts[1]), w.w_hh, w.b_hh, hidden, torch.is_grad_enabled());
             }
             default:
                 return new RnnSteps(PerStep(F.linear(input, w.w_ih, FoldedBias(w))), w.w_hh.t(), mode == RecurrentMode.RnnRelu);
@@ -47,33 +47,98 @@ internal sealed class ManagedRecurrence(SequenceOptions options, LayerWeights[] 
 
     private static Tensor? FoldedBias(LayerWeights w) => w.b_ih is null ? null : w.b_ih + w.b_hh!;
 
+    // The steps free every temporary as soon as it is dead, as Python's reference counting does in PyTorch's loop: in a
+    // dispose scope they would live until the forward returns, and each step would then take fresh memory (and, for
+    // larger batches, fresh pages) instead of reusing the last step's. Autograd keeps its own references to what it
+    // saves, so disposing a handle never frees a tensor that backward needs.
+
     /// <summary>gates = (x W_ih^T + b_ih + b_hh) + h W_hh^T; c' = σ(f) c + σ(i) tanh(g); h' = σ(o) tanh(c'), projected.</summary>
-    private sealed class LstmSteps(Tensor[] inputGates, Tensor w_hh_t, Tensor? w_hr_t) : DirectionSteps
+    private sealed class LstmSteps(Tensor[] inputGates, Tensor w_hh_t, Tensor? w_hr_t, bool grad) : DirectionSteps
     {
         public override HiddenState Step(int t, HiddenState state)
         {
             var (h, c) = state;
-            var gates = inputGates[t].addmm(h, w_hh_t).chunk(4, 1);
-            var i = gates[0].sigmoid();
-            var f = gates[1].sigmoid();
-            var g = gates[2].tanh();
-            var o = gates[3].sigmoid();
-            var nextC = f.mul(c).addcmul(i, g, 1);
-            var nextH = o.mul(nextC.tanh());
-            return new HiddenState(w_hr_t is null ? nextH : nextH.mm(w_hr_t), nextC);
+            using var gates = inputGates[t].addmm(h, w_hh_t);
+            var chunks = gates.chunk(4, 1);
+            try
+            {
+                if (!grad) return InPlace(chunks, c);
+                using var i = chunks[0].sigmoid();
+                using var f = chunks[1].sigmoid();
+                using var g = chunks[2].tanh();
+                using var o = chunks[3].sigmoid();
+                using var kept = f.mul(c);
+                var nextC = kept.addcmul(i, g, 1);
+                using var squashed = nextC.tanh();
+                var nextH = o.mul(squashed);
+                if (w_hr_t is null) return new HiddenState(nextH, nextC);
+                using (nextH) return new HiddenState(nextH.mm(w_hr_t), nextC);
+            }
+            finally
+            {
+                foreach (var chunk in chunks) chunk.Dispose();
+            }
+        }
+
+        /// <summary>Without gradients the gates are squashed where they lie: two allocations a step instead of eight.</summary>
+        private HiddenState InPlace(Tensor[] gates, Tensor c)
+        {
+            gates[0].sigmoid_();
+            gates[1].sigmoid_();
+            gates[2].tanh_();
+            gates[3].sigmoid_();
+            var nextC = gates[1].mul(c).addcmul_(gates[0], gates[2], 1);
+            var nextH = nextC.tanh().mul_(gates[3]);
+            if (w_hr_t is null) return new HiddenState(nextH, nextC);
+            using (nextH) return new HiddenState(nextH.mm(w_hr_t), nextC);
         }
     }
 
     /// <summary>r, z = σ(x W_i{r,z}^T + b_i{r,z} + h W_h{r,z}^T + b_h{r,z}); n = tanh(x W_in^T + b_in + r (h W_hn^T + b_hn)); h' = n + z (h - n).</summary>
-    private sealed class GruSteps(Tensor[] inputRz, Tensor[] inputN, Tensor w_hh, Tensor? b_hh, long hidden) : DirectionSteps
+    private sealed class GruSteps(Tensor[] inputRz, Tensor[] inputN, Tensor w_hh, Tensor? b_hh, long hidden, bool grad) : DirectionSteps
     {
         public override HiddenState Step(int t, HiddenState state)
         {
             var h = state.h;
-            var hiddenGates = F.linear(h, w_hh, b_hh).split([2 * hidden, hidden], 1);
-            var rz = inputRz[t].add(hiddenGates[0]).sigmoid().chunk(2, 1);
-            var n = inputN[t].addcmul(rz[0], hiddenGates[1], 1).tanh();
-            return n.addcmul(h.sub(n), rz[1], 1);
+            using var hiddenGates = F.linear(h, w_hh, b_hh);
+            var parts = hiddenGates.split([2 * hidden, hidden], 1);
+            try
+            {
+                if (!grad) return InPlace(t, h, parts);
+                using var sum = inputRz[t].add(parts[0]);
+                using var rz = sum.sigmoid();
+                var gates = rz.chunk(2, 1);
+                try
+                {
+                    using var scaled = inputN[t].addcmul(gates[0], parts[1], 1);
+                    using var n = scaled.tanh();
+                    using var difference = h.sub(n);
+                    return n.addcmul(difference, gates[1], 1);
+                }
+                finally
+                {
+                    foreach (var gate in gates) gate.Dispose();
+                }
+            }
+            finally
+            {
+                foreach (var part in parts) part.Dispose();
+            }
+        }
+
+        /// <summary>Without gradients r and z are computed where h W_hh^T lies: two allocations a step instead of six.</summary>
+        private Tensor InPlace(int t, Tensor h, Tensor[] hiddenGates)
+        {
+            var gates = hiddenGates[0].add_(inputRz[t]).sigmoid_().chunk(2, 1);
+            try
+            {
+                var n = inputN[t].addcmul(gates[0], hiddenGates[1], 1).tanh_();
+                using (n) return h.sub(n).mul_(gates[1]).add_(n);
+            }
+            finally
+            {
+                foreach (var gate in gates) gate.Dispose();
+            }
         }
     }
 
@@ -83,7 +148,7 @@ internal sealed class ManagedRecurrence(SequenceOptions options, LayerWeights[] 
         public override HiddenState Step(int t, HiddenState state)
         {
             var pre = inputs[t].addmm(state.h, w_hh_t);
-            return relu ? pre.relu() : pre.tanh();
+            return relu ? pre.relu_() : pre.tanh_();
         }
     }
 }

@@ -1,6 +1,5 @@
 using System;
 using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace TorchRnn;

@@ -1,5 +1,4 @@
 using System;
-using System.Linq;
 using TorchSharp;
 using static TorchSharp.torch;
 using NativePackedSequence = TorchSharp.torch.nn.utils.rnn.PackedSequence;

@@ -22,10 +22,23 @@ internal abstract class SteppedRecurrence(SequenceOptions options) : SequenceEng
     /// </summary>
     protected abstract DirectionSteps Prepare(int index, Tensor layerInput, long[]? batchSizes);
 
+    /// <summary>
+    /// Prepares layer-direction <paramref name="index"/> for a single step of (N, I) input; by default as a sequence of
+    /// one step.
+    /// </summary>
+    protected virtual DirectionSteps PrepareStep(int index, Tensor stepInput) => Prepare(index, stepInput.unsqueeze(0), null);
+
     /// <inheritdoc />
     public override (Tensor output, HiddenState h_n) Run(Tensor input, HiddenState h0, bool training)
     {
         using var scope = torch.NewDisposeScope();
+        var timeDim = Options.BatchFirst ? 1 : 0;
+        if (input.shape[timeDim] == 1)
+        {
+            // One step (generation, streaming): layer to layer without stacking and splitting sequences of one.
+            var (last, h_n1) = Stack(input.select(timeDim, 0), null, h0, training, singleStep: true);
+            return (last.unsqueeze(timeDim).MoveToOuterDisposeScope(), h_n1.MoveToOuterDisposeScope());
+        }
         var (output, h_n) = Stack(Options.BatchFirst ? input.transpose(0, 1) : input, null, h0, training);
         if (Options.BatchFirst) output = output.transpose(0, 1);
         return (output.MoveToOuterDisposeScope(), h_n.MoveToOuterDisposeScope());
@@ -39,7 +52,11 @@ internal abstract class SteppedRecurrence(SequenceOptions options) : SequenceEng
         return (output.MoveToOuterDisposeScope(), h_n.MoveToOuterDisposeScope());
     }
 
-    private (Tensor output, HiddenState h_n) Stack(Tensor input, long[]? batchSizes, HiddenState h0, bool training)
+    /// <summary>
+    /// The layers and directions over <paramref name="input"/>: (L, N, H_in), packed when <paramref name="batchSizes"/>
+    /// is given, or one step (N, H_in) when <paramref name="singleStep"/> (whose dropout draws are a sequence of one's).
+    /// </summary>
+    private (Tensor output, HiddenState h_n) Stack(Tensor input, long[]? batchSizes, HiddenState h0, bool training, bool singleStep = false)
     {
         var o = Options;
         var directions = (int)o.Directions;
@@ -54,13 +71,21 @@ internal abstract class SteppedRecurrence(SequenceOptions options) : SequenceEng
             for (var direction = 0; direction < directions; direction++)
             {
                 var at = layer * directions + direction;
-                var steps = Prepare(at, layerInput, batchSizes);
                 var initial = new HiddenState(hs[at], cs?[at]);
-                var reverse = direction == 1;
                 HiddenState last;
-                (outputs[direction], last) = batchSizes is null
-                    ? Dense(steps, (int)layerInput.shape[0], initial, reverse)
-                    : reverse ? PackedBackward(steps, batchSizes, initial) : PackedForward(steps, batchSizes, initial);
+                if (singleStep)
+                {
+                    last = PrepareStep(at, layerInput).Step(0, initial);
+                    outputs[direction] = last.h;
+                }
+                else
+                {
+                    var steps = Prepare(at, layerInput, batchSizes);
+                    var reverse = direction == 1;
+                    (outputs[direction], last) = batchSizes is null
+                        ? Dense(steps, (int)layerInput.shape[0], initial, reverse)
+                        : reverse ? PackedBackward(steps, batchSizes, initial) : PackedForward(steps, batchSizes, initial);
+                }
                 finalH[at] = last.h;
                 if (finalC is not null) finalC[at] = last.c!;
             }
@@ -79,10 +104,21 @@ internal abstract class SteppedRecurrence(SequenceOptions options) : SequenceEng
         for (var i = 0; i < length; i++)
         {
             var t = reverse ? length - 1 - i : i;
-            state = steps.Step(t, state);
+            state = Advance(steps, t, state, i > 0);
             outputs[t] = state.h;
         }
         return (torch.stack(outputs, 0), state);
+    }
+
+    /// <summary>
+    /// One step. The previous c, when an earlier step made it (not the caller's, not a narrowed piece set aside), is
+    /// dead afterwards and freed now: every h lives on in the output, but only the last c is kept.
+    /// </summary>
+    private static HiddenState Advance(DirectionSteps steps, int t, HiddenState state, bool ownsCell)
+    {
+        var next = steps.Step(t, state);
+        if (ownsCell) state.c?.Dispose();
+        return next;
     }
 
     /// <summary>
@@ -97,13 +133,15 @@ internal abstract class SteppedRecurrence(SequenceOptions options) : SequenceEng
         for (var t = 0; t < batchSizes.Length; t++)
         {
             var size = batchSizes[t];
+            var owned = t > 0;
             if (size < running)
             {
                 finished.Add(Rows(state, size, running - size));
                 state = Rows(state, 0, size);
                 running = size;
+                owned = false;
             }
-            state = steps.Step(t, state);
+            state = Advance(steps, t, state, owned);
             outputs[t] = state.h;
         }
         finished.Add(state);
@@ -123,12 +161,13 @@ internal abstract class SteppedRecurrence(SequenceOptions options) : SequenceEng
         for (var t = batchSizes.Length - 1; t >= 0; t--)
         {
             var size = batchSizes[t];
+            var owned = t < batchSizes.Length - 1;
             if (size > running)
             {
                 state = Concat([state, Rows(initial, running, size - running)]);
                 running = size;
             }
-            state = steps.Step(t, state);
+            state = Advance(steps, t, state, owned);
             outputs[t] = state.h;
         }
         return (torch.cat(outputs, 0), state);

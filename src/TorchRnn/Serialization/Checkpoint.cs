@@ -1,6 +1,7 @@
 using System;
 using System.Collections;
 using System.Collections.Generic;
+using System.Globalization;
 using System.IO;
 using System.Linq;
 using TorchRnn.Printing;
@@ -61,8 +62,10 @@ public static class Checkpoint
     /// </exception>
     /// <exception cref="FileNotFoundException">There is no such file.</exception>
     /// <exception cref="InvalidDataException">
-    /// The file is not a state_dict in the format its extension names (for example a whole pickled model, PyTorch's
-    /// legacy non-zip format, or a dict holding something other than tensors); the module is unchanged.
+    /// The file is not a state_dict in the format its extension names; the message says what it is instead when its
+    /// first bytes tell (empty, PyTorch's legacy non-zip format, the other format, or neither, with those bytes), or
+    /// what the reader found (a whole pickled model, a dict holding something other than tensors). The module is
+    /// unchanged.
     /// </exception>
     /// <example>
     /// <code>
@@ -153,6 +156,8 @@ public static class Checkpoint
     private static Dictionary<string, Tensor> Read(string path, Format format)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"No checkpoint at {path}.", path);
+        if (WhatItIsInstead(path, format) is { } problem)
+            throw new InvalidDataException($"The checkpoint {path} {problem}");
         IDictionary table;
         try
         {
@@ -174,4 +179,43 @@ public static class Checkpoint
         }
         return state;
     }
+
+    // The first bytes of what torch.save writes before PyTorch 1.6 (and with _use_new_zipfile_serialization=False):
+    // pickle protocol 2, then the magic number 0x1950a86a20f9469cfc6c as a 10-byte long.
+    private static readonly byte[] LegacyMagic = [0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19];
+
+    /// <summary>
+    /// What the file is, from its first bytes, when it cannot be the format its extension names; null when it can
+    /// (the reader then has the last word).
+    /// </summary>
+    private static string? WhatItIsInstead(string path, Format format)
+    {
+        var head = new byte[16];
+        long length;
+        using (var stream = File.OpenRead(path))
+        {
+            length = stream.Length;
+            stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        }
+        var isZip = length >= 4 && head[0] == (byte)'P' && head[1] == (byte)'K' && head[2] == 3 && head[3] == 4;
+        // safetensors: an 8-byte little-endian header length, then the JSON header itself.
+        var isSafetensors = length > 8 && head[8] == (byte)'{' && BitConverter.ToUInt64(head, 0) <= (ulong)(length - 8);
+        var isLegacy = length >= LegacyMagic.Length && head.AsSpan(0, LegacyMagic.Length).SequenceEqual(LegacyMagic);
+        if (length == 0) return "is empty (0 bytes).";
+        if (format == Format.PyTorch)
+        {
+            if (isZip) return null;
+            if (isLegacy)
+                return "is in PyTorch's legacy format (before 1.6, or _use_new_zipfile_serialization=False), which TorchRnn " +
+                    "does not read: load it in PyTorch and save it again with torch.save(model.state_dict(), path).";
+            if (isSafetensors) return "is a safetensors file, not torch.save's zip archive: name it .safetensors.";
+            return $"is not a torch.save file (a zip archive, starting with 'PK'): it starts with {Bytes(head, length)}.";
+        }
+        if (isSafetensors) return null;
+        if (isZip || isLegacy) return "is a torch.save file, not safetensors: name it .pt.";
+        return $"is not a safetensors file (an 8-byte header length, then a JSON header starting with '{{'): it starts with {Bytes(head, length)}.";
+    }
+
+    private static string Bytes(byte[] head, long length) =>
+        string.Join(" ", head.Take((int)Math.Min(head.Length, length)).Select(b => b.ToString("x2", CultureInfo.InvariantCulture)));
 }

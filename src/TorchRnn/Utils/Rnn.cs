@@ -9,7 +9,7 @@ namespace TorchRnn;
 public static partial class nn
 {
     /// <summary>PyTorch's <c>torch.nn.utils</c>: the helpers of recurrent layers.</summary>
-    public static class utils
+    public static partial class utils
     {
         /// <summary>
         /// PyTorch's <c>torch.nn.utils.rnn</c>: packing and padding batches of variable-length sequences.
@@ -264,19 +264,6 @@ public static partial class nn
                     .ToList();
             }
 
-            /// <summary>
-            /// The packed data padded in its packed (sorted) order, time-major, with the sorted lengths: what TorchSharp's
-            /// native <c>pack_padded_sequence</c> needs to rebuild the same packing.
-            /// </summary>
-            internal static (Tensor padded, Tensor lengths) PadInPackedOrder(PackedSequence sequence)
-            {
-                var layout = Layout.Of(sequence);
-                using var scope = NewDisposeScope();
-                var order = Enumerable.Range(0, (int)layout.Batch).Select(j => (long)j).ToArray();
-                var padded = layout.Pad(sequence.data, order, layout.Steps, batch_first: false, padding_value: 0.0);
-                return (padded.MoveToOuterDisposeScope(), torch.tensor(layout.Lengths).MoveToOuterDisposeScope());
-            }
-
             /// <summary>PyTorch's pack_padded_sequence once the lengths are on the host.</summary>
             private static PackedSequence Pack(Tensor input, long[] lengths, bool batch_first, bool enforce_sorted)
             {
@@ -370,7 +357,8 @@ public static partial class nn
                 {
                     PackedChecks.BatchSizes(sequence.batch_sizes);
                     var sizes = HostLongs(sequence.batch_sizes);
-                    PackedChecks.Consistent(sizes, sequence.data.dim() == 0 ? 1 : sequence.data.shape[0], sequence.unsorted_indices?.numel());
+                    PackedChecks.Consistent(sizes, sequence.data.dim() == 0 ? 1 : sequence.data.shape[0]);
+                    PackedChecks.Indices(sequence.unsorted_indices, sizes.Length == 0 ? 0 : sizes[0], "unsorted_indices");
                     return new Layout(sizes);
                 }
 

@@ -6,8 +6,10 @@ using static TorchSharp.torch;
 namespace TorchRnn;
 
 /// <summary>
-/// PyTorch's argument and input checks, with PyTorch 2.x's wording, run before any native call so that bad input
-/// surfaces as an <see cref="ArgumentException"/> rather than a native exception.
+/// The argument and input checks, run before any native call so that bad input surfaces as an
+/// <see cref="ArgumentException"/> rather than a native exception. Most are PyTorch's (Python's <c>RNNBase</c> and
+/// ATen's), in PyTorch's order and with its wording; those PyTorch does not have (it fails natively, silently, or
+/// with an error not worth copying) are TorchRnn's own, and their summaries begin "TorchRnn's check".
 /// </summary>
 internal static class Checks
 {
@@ -120,8 +122,9 @@ internal static class Checks
     }
 
     /// <summary>
-    /// TorchRnn's check: input and states must be dense. LibTorch's recurrent code reshapes them, which sparse tensors
-    /// do not support (a native error in PyTorch too, with no wording worth copying).
+    /// TorchRnn's check: input and states must be dense. PyTorch is not consistent here: 1.13 runs a sparse h through
+    /// RNN and LSTM and a sparse input through the cells, and fails natively (reshape is not implemented for sparse
+    /// tensors) on the other combinations. TorchRnn refuses them all alike, before any native call.
     /// </summary>
     public static void Dense(Tensor? tensor, string paramName)
     {

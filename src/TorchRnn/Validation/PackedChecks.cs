@@ -100,9 +100,9 @@ internal static class PackedChecks
 
     /// <summary>
     /// TorchRnn's own check of a PackedSequence built by hand: batch_sizes positive, non-increasing, and summing to
-    /// the rows of data, and B unsorted indices (PyTorch fails in a view, or reads past the end, when they do not).
+    /// the rows of data (PyTorch fails in a view, or reads past the end, when they do not).
     /// </summary>
-    public static void Consistent(long[] batch_sizes, long dataRows, long? indexCount, string paramName = "sequence")
+    public static void Consistent(long[] batch_sizes, long dataRows, string paramName = "sequence")
     {
         var sum = 0L;
         for (var t = 0; t < batch_sizes.Length; t++)
@@ -115,9 +115,27 @@ internal static class PackedChecks
         if (sum != dataRows)
             throw new ArgumentException(
                 $"Expected data to have sum(batch_sizes) = {sum} rows, but got {dataRows}", paramName);
-        var batch = batch_sizes.Length == 0 ? 0 : batch_sizes[0];
-        if (indexCount is long count && count != batch)
-            throw new ArgumentException($"Expected unsorted_indices to have batch_sizes[0] = {batch} elements, but got {count}", paramName);
+    }
+
+    /// <summary>
+    /// TorchRnn's own check of a PackedSequence's <c>sorted_indices</c> or <c>unsorted_indices</c>, which PyTorch
+    /// uses unchecked (a wrong index fails natively in index_select): a 1-D integer tensor of B indices in [0, B).
+    /// </summary>
+    public static void Indices(Tensor? indices, long batch, string which, string paramName = "sequence")
+    {
+        if (indices is null) return;
+        Checks.Live(indices, paramName);
+        if (indices.dim() != 1 || indices.dtype is not (ScalarType.Int64 or ScalarType.Int32))
+            throw new ArgumentException(
+                $"Expected {which} to be a 1D int64 tensor, but got {indices.dim()}D {Checks.NativeDType(indices.dtype)} tensor", paramName);
+        if (indices.shape[0] != batch)
+            throw new ArgumentException($"Expected {which} to have batch_sizes[0] = {batch} elements, but got {indices.shape[0]}", paramName);
+        if (batch == 0) return;
+        using var min = indices.min();
+        using var max = indices.max();
+        if (min.ToInt64() < 0 || max.ToInt64() >= batch)
+            throw new ArgumentException(
+                $"Expected {which} to hold indices in [0, {batch}), but got {min.ToInt64()} to {max.ToInt64()}", paramName);
     }
 
     /// <summary>pad_sequence: ATen's empty-list check, then <c>size(0)</c> of each sequence.</summary>

@@ -24,12 +24,12 @@ public class PyTests
         public override Tensor forward(Tensor input) => input;
     }
 
-    /// <summary>A module that prints itself, as TorchRnn's layers do.</summary>
-    private abstract class Printed(string name, string text) : torch.nn.Module<Tensor, Tensor>(name)
+    /// <summary>A module with its own <c>extra_repr</c>, as TorchRnn's layers have.</summary>
+    private abstract class Printed(string name, string extra) : torch.nn.Module<Tensor, Tensor>(name), IExtraRepr
     {
         public override Tensor forward(Tensor input) => input;
 
-        public override string ToString() => text;
+        public string extra_repr() => extra;
     }
 
     /// <summary>Python: <c>class Net(torch.nn.Module)</c> with <c>self.fc = torch.nn.Linear(4, 2)</c>.</summary>
@@ -48,9 +48,11 @@ public class PyTests
 
     private sealed class Empty() : Container(nameof(Empty));
 
-    private sealed class Custom() : Printed(nameof(Custom), "Custom(3, bias=False)");
+    private sealed class Custom() : Printed(nameof(Custom), "3, bias=False");
 
-    private sealed class MultiLine() : Printed(nameof(MultiLine), "MultiLine(\n  (x): Inner()\n)");
+    private sealed class Inner() : Container(nameof(Inner));
+
+    private sealed class MultiLine() : Container(nameof(MultiLine), ("x", new Inner()));
 
     /// <summary>What <paramref name="action"/> writes to Console.Out.</summary>
     private static string CaptureConsole(Action action)
@@ -124,6 +126,40 @@ public class PyTests
         Assert.That(Py.repr(ValueTuple.Create(1)), Is.EqualTo("(1,)"));
     }
 
+    // Expected strings printed by Python 3 (repr of the same values).
+    [Test]
+    public void Repr_ListsAndDictionaries_PrintLikePython()
+    {
+        Assert.That(Py.repr(new object?[] { 1, 2.5, "a", null }), Is.EqualTo("[1, 2.5, 'a', None]"));
+        Assert.That(Py.repr(new System.Collections.Generic.Dictionary<string, object> { ["a"] = 1, ["b"] = 2.0 }), Is.EqualTo("{'a': 1, 'b': 2.0}"));
+        Assert.That(Py.repr(new System.Collections.Generic.List<int>()), Is.EqualTo("[]"));
+        Assert.That(Py.repr(new[] { (1, 2) }), Is.EqualTo("[(1, 2)]"));
+        Assert.That(Py.repr(new[] { new[] { 1 }, new[] { 2, 3 } }), Is.EqualTo("[[1], [2, 3]]"));
+        Assert.That(Py.repr(new long[] { 2, 3 }), Is.EqualTo("torch.Size([2, 3])"), "a long[] is a shape");
+    }
+
+    // Expected strings printed by Python 3: f"{1.7881393432617188e-06:.2e}", f"{0.125:.2f}", ...
+    [TestCase(1.7881393432617188e-06, ".2e", "1.79e-06")]
+    [TestCase(0.125, ".2f", "0.12")]
+    [TestCase(0.8765, ".1%", "87.6%")]
+    [TestCase(0.5, ".0%", "50%")]
+    [TestCase(2.5, ".0f", "2")]
+    [TestCase(1e-5, "", "1e-05")]
+    public void Format_FloatSpecs_PrintLikePython(double value, string spec, string expected)
+    {
+        Assert.That(Py.format(value, spec), Is.EqualTo(expected));
+    }
+
+    // TorchRnn's own refusal, in its own words: Python formats "g" and ".2g" (and rejects ".xf" with "Format specifier
+    // missing precision"); Py.format knows only the f, e and % specs the samples print with.
+    [TestCase("g")]
+    [TestCase(".2g")]
+    [TestCase(".xf")]
+    public void Format_UnsupportedSpec_Throws(string spec)
+    {
+        Assert.That(() => Py.format(1.0, spec), Throws.ArgumentException.With.Message.Contains("Unsupported float format spec"));
+    }
+
     [Test]
     public void Repr_TupleOfTensors_UsesTensorRepr()
     {
@@ -140,9 +176,9 @@ public class PyTests
         yield return Module(() => new Outer(),
             "Outer(\n  (net): Net(\n    (fc): Linear(in_features=4, out_features=2, bias=True)\n  )\n  (head): Linear(in_features=2, out_features=1, bias=True)\n)",
             "Repr_NestedContainers_IndentTwoPerLevel");
-        yield return Module(() => new Custom(), "Custom(3, bias=False)", "Repr_ModuleOverridingToString_UsesToString");
+        yield return Module(() => new Custom(), "Custom(3, bias=False)", "Repr_ModuleWithExtraRepr_PrintsItInParentheses");
         yield return Module(() => new Holder(new Custom()), "Holder(\n  (child): Custom(3, bias=False)\n)",
-            "Repr_ChildOverridingToString_UsesToStringInsideContainer");
+            "Repr_ChildWithExtraRepr_PrintsItInsideContainer");
         yield return Module(() => new Holder(new MultiLine()), "Holder(\n  (child): MultiLine(\n    (x): Inner()\n  )\n)",
             "Repr_MultiLineChild_IsIndentedAfterItsFirstLine");
         yield return Module(() => new Empty(), "Empty()", "Repr_ModuleWithoutChildren_PrintsEmptyParentheses");

@@ -19,14 +19,17 @@ public enum ModuleKind
     GRUCell,
 }
 
-/// <summary>
-/// How a sequence reaches the module. A <c>Packed</c> form joins when PackedSequence lands: draw per-element
-/// lengths for it and pass them to <see cref="ReferenceRecurrence.Sequence"/>, which already honours them.
-/// </summary>
+/// <summary>How a sequence reaches the module.</summary>
 public enum InputForm
 {
     Batched,
     Unbatched,
+
+    /// <summary>
+    /// Batched input packed with per-element lengths (<see cref="ValidCase.Lengths"/>, unsorted); the output is padded
+    /// back to the full length, as <see cref="ReferenceRecurrence.Sequence"/> computes it for those lengths.
+    /// </summary>
+    Packed,
 }
 
 /// <summary>A module's constructor arguments; printed as PyTorch's repr, so a failing case reads as Python.</summary>
@@ -91,11 +94,16 @@ public sealed record ModuleConfig(ModuleKind Kind, string Nonlinearity, long Inp
     }
 }
 
-/// <summary>A valid module and input; every number comes from <see cref="DataSeed"/>, so the case replays exactly.</summary>
-public sealed record ValidCase(ModuleConfig Module, InputForm Form, long Length, long Batch, bool WithState, bool NonContiguous, int DataSeed)
+/// <summary>
+/// A valid module and input; every number comes from <see cref="DataSeed"/>, so the case replays exactly.
+/// <see cref="Lengths"/> are the batch elements' lengths for <see cref="InputForm.Packed"/> input.
+/// </summary>
+public sealed record ValidCase(ModuleConfig Module, InputForm Form, long Length, long Batch, bool WithState, bool NonContiguous, int DataSeed,
+    long[]? Lengths = null)
 {
     public override string ToString()
         => $"{Module} on {Form} input {Shape(Module.InputShape(Form, Length, Batch))}" +
+           (Lengths is null ? "" : " of lengths " + Shape(Lengths)) +
            (WithState ? " with states " + string.Join(", ", Module.StateShapes(Form, Batch).Select(Shape)) : " with default states") +
            (NonContiguous ? ", non-contiguous" : "") + $", data seed {DataSeed}";
 
@@ -128,16 +136,23 @@ public static class RandomCases
         from bias in Gen.Bool
         select new ModuleConfig(kind, nonlinearity, inputSize, hiddenSize, 1, bias, false, false, 0);
 
-    /// <summary>A valid case for <paramref name="modules"/>: L 1-4, N 0-3, batched or unbatched, with or without states.</summary>
+    /// <summary>
+    /// A valid case for <paramref name="modules"/>: L 1-4, N 0-3, batched or unbatched, with or without states; a
+    /// sequence module's input may also come packed (N 1-3, each element's length 1-L, in any order).
+    /// </summary>
     public static Gen<ValidCase> Valid(Gen<ModuleConfig> modules) =>
         from module in modules
-        from form in Gen.Frequency((3, Gen.Const(InputForm.Batched)), (1, Gen.Const(InputForm.Unbatched)))
+        from form in module.IsCell
+            ? Gen.Frequency((3, Gen.Const(InputForm.Batched)), (1, Gen.Const(InputForm.Unbatched)))
+            : Gen.Frequency((3, Gen.Const(InputForm.Batched)), (1, Gen.Const(InputForm.Unbatched)), (1, Gen.Const(InputForm.Packed)))
         from length in Gen.Int[1, 4]
-        from batch in Gen.Int[0, 3]
+        from batch in form == InputForm.Packed ? Gen.Int[1, 3] : Gen.Int[0, 3]
+        from lengths in Gen.Int[1, length].Array[batch]
         from withState in Gen.Bool
         from nonContiguous in Gen.Frequency((3, Gen.Const(false)), (1, Gen.Const(true)))
         from seed in Gen.Int
-        select new ValidCase(module, form, module.IsCell ? 1 : length, batch, withState, nonContiguous, seed);
+        select new ValidCase(module, form, module.IsCell ? 1 : length, batch, withState, nonContiguous, seed,
+            form == InputForm.Packed ? Array.ConvertAll(lengths, l => (long)l) : null);
 
     /// <summary>
     /// Builds the module (float64) and overwrites every parameter with draws from the case's own generator, so the
@@ -181,6 +196,28 @@ public static class RandomCases
     /// <summary>What the module returns for (input, states): output, h_n, c_n of a sequence module, h', -, c' of a cell.</summary>
     public static (Tensor Output, Tensor? HN, Tensor? CN) Forward(torch.nn.Module module, Tensor input, IReadOnlyList<Tensor> states)
         => Support.ModuleRunner.Forward(module, input, states);
+
+    /// <summary>
+    /// What the module returns for the case's input: for <see cref="InputForm.Packed"/> input, packed with the case's
+    /// lengths, and the packed output padded back to the full length.
+    /// </summary>
+    public static (Tensor Output, Tensor? HN, Tensor? CN) Forward(ValidCase c, torch.nn.Module module, Tensor input, IReadOnlyList<Tensor> states)
+    {
+        if (c.Form != InputForm.Packed) return Forward(module, input, states);
+        var batchFirst = c.Module.BatchFirst;
+        var packed = nn.utils.rnn.pack_padded_sequence(input, c.Lengths!, batchFirst, enforce_sorted: false);
+        HiddenState? hx = states.Count == 0 ? (HiddenState?)null : new HiddenState(states[0], states.Count > 1 ? states[1] : (Tensor?)null);
+        var (output, h_n) = ((RNNBase)module).call(packed, hx);
+        var (padded, _) = nn.utils.rnn.pad_packed_sequence(output, batchFirst, total_length: c.Length);
+        return (padded, h_n.h, h_n.c);
+    }
+
+    /// <summary>What the reference computes for the case's input (for packed input, with the case's lengths).</summary>
+    public static (Tensor Output, Tensor? HN, Tensor? CN) Reference(ValidCase c, torch.nn.Module module, Tensor input, IReadOnlyList<Tensor> states)
+        => c.Form == InputForm.Packed
+            ? ReferenceRecurrence.Sequence(c.Module.Spec, ReferenceRecurrence.Parameters(module), input,
+                states.Count > 0 ? states[0] : null, states.Count > 1 ? states[1] : null, c.Lengths)
+            : Reference(c.Module, module, input, states);
 
     /// <summary>What the reference computes for the same arguments, with the module's parameters.</summary>
     public static (Tensor Output, Tensor? HN, Tensor? CN) Reference(ModuleConfig m, torch.nn.Module module, Tensor input, IReadOnlyList<Tensor> states)

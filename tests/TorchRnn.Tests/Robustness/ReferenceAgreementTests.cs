@@ -1,5 +1,3 @@
-using System;
-using System.Collections.Generic;
 using System.Linq;
 using CsCheck;
 using NUnit.Framework;
@@ -10,9 +8,9 @@ using static TorchSharp.torch;
 namespace TorchRnn.Tests.Robustness;
 
 /// <summary>
-/// Random valid configurations and inputs (CsCheck): every float64 module agrees with the managed reference
-/// (Reference/ReferenceRecurrence.cs) to 1e-10, in its outputs, its final states and the gradients of a loss
-/// with respect to the input, the initial states and every parameter.
+/// Random valid configurations and inputs (CsCheck), packed input included: every float64 module agrees with the
+/// managed reference (Reference/ReferenceRecurrence.cs) to 1e-10, in its outputs, its final states and the gradients
+/// of a loss with respect to the input, the initial states and every parameter.
 /// </summary>
 /// <remarks>
 /// Counts are fixed so that a run is repeatable and bounded (about 15 s together in Debug on two cores). A
@@ -47,11 +45,11 @@ public class ReferenceAgreementTests
         using var module = built;
         var leaves = new[] { input }.Concat(states).Concat(module.parameters()).ToArray();
 
-        var (output, hn, cn) = RandomCases.Forward(module, input, states);
+        var (output, hn, cn) = RandomCases.Forward(c, module, input, states);
         Property.Require(output.dtype == ScalarType.Float64, $"output dtype {output.dtype}");
         var grads = Gradients(ModuleRunner.Loss(output, hn, cn), leaves);
 
-        var (refOutput, refHn, refCn) = RandomCases.Reference(c.Module, module, input, states);
+        var (refOutput, refHn, refCn) = RandomCases.Reference(c, module, input, states);
         Same(output, refOutput, "output");
         Property.Require((hn is null) == (refHn is null) && (cn is null) == (refCn is null), "the states returned");
         if (hn is not null) Same(hn, refHn!, "h_n");

@@ -1,10 +1,8 @@
-using System;
 using System.Diagnostics;
 using System.Linq;
 using NUnit.Framework;
 using TorchRnn.Tests.Support;
 using TorchSharp;
-using static TorchSharp.torch;
 
 namespace TorchRnn.Tests.Robustness;
 
@@ -61,24 +59,15 @@ public class SoakTests
         for (var i = 0; i < WarmUp; i++) Step(i);
         var stats = DisposeScopeManager.Statistics;
         var live = stats.ThreadTotalLiveCount;
-        var before = ResidentBytes();
+        var before = ResidentMemory.Bytes();
         var watch = Stopwatch.StartNew();
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         for (var i = 0; i < Steps; i++) Step(i);
         cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
-        var after = ResidentBytes();
+        var after = ResidentMemory.Bytes();
         TestContext.Out.WriteLine($"{Steps} steps in {watch.Elapsed.TotalSeconds:F1} s ({cpu.TotalSeconds:F1} s CPU); live tensors {live} -> {stats.ThreadTotalLiveCount}; " +
                                   $"resident {before >> 20} MB -> {after >> 20} MB");
         Assert.That(stats.ThreadTotalLiveCount, Is.EqualTo(live), "live tensors");
         Assert.That(after - before, Is.LessThan(ToleranceBytes), "resident memory growth (bytes)");
-    }
-
-    private static long ResidentBytes()
-    {
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        GC.Collect();
-        using var process = Process.GetCurrentProcess();
-        return process.WorkingSet64;
     }
 }

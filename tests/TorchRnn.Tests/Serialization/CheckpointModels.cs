@@ -33,7 +33,10 @@ public sealed class SequenceModel : torch.nn.Module<Tensor, (Tensor Y, Tensor HN
     }
 }
 
-/// <summary>One model of tests/fixtures/checkpoints/pytorch.json (generate_checkpoints.py), or of C#'s outputs.json.</summary>
+/// <summary>
+/// One model of tests/fixtures/checkpoints/pytorch.json (generate_checkpoints.py), or one file of
+/// checkpoints/csharp/pytorch.json (check_csharp_checkpoint.py --write: PyTorch's reading of a checkpoint C# saved).
+/// </summary>
 public sealed class CheckpointCase
 {
     private readonly JsonElement _e;
@@ -46,6 +49,13 @@ public sealed class CheckpointCase
     public RecordedTensor Output => RecordedTensor.From(_e.GetProperty("output"))!;
     public RecordedTensor HN => RecordedTensor.From(_e.GetProperty("h_n"))!;
     public RecordedTensor? CN => RecordedTensor.From(_e.GetProperty("c_n"));
+
+    /// <summary>For PyTorch's reading of a C# checkpoint: the file read (<c>{name}.pt</c> or <c>{name}.safetensors</c>).</summary>
+    public string FileName => _e.GetProperty("file").GetString()!;
+
+    /// <summary>For PyTorch's reading of a C# checkpoint: every tensor as PyTorch read it from the file.</summary>
+    public IReadOnlyDictionary<string, RecordedTensor> State =>
+        _e.GetProperty("state").EnumerateObject().ToDictionary(p => p.Name, p => RecordedTensor.From(p.Value)!);
 
     public override string ToString() => Name;
 

@@ -80,16 +80,7 @@ public class CheckpointTests
 
         var e = Assert.Throws<CheckpointMismatchException>(() => Checkpoint.load(model, PyTorchFile("gru_bidirectional", ext)))!;
 
-        Assert.That(e.ShapeMismatches, Is.EqualTo(new[]
-        {
-            "rnn.weight_ih_l0: checkpoint (15, 4) vs model (15, 3)",
-            "rnn.weight_ih_l0_reverse: checkpoint (15, 4) vs model (15, 3)",
-        }));
-        Assert.That(e.MissingKeys, Is.Empty);
-        Assert.That(e.UnexpectedKeys, Is.Empty);
-        Assert.That(e.Message, Does.Contain("rnn.weight_ih_l0: checkpoint (15, 4) vs model (15, 3)")
-            .And.Contain("rnn.weight_ih_l0_reverse: checkpoint (15, 4) vs model (15, 3)")
-            .And.Contain("nothing was loaded"));
+        AssertReportsWhatPyTorchReports(e, "wrong input size");
         AssertUnchanged(model, snapshot);
     }
 
@@ -103,20 +94,8 @@ public class CheckpointTests
 
         var e = Assert.Throws<CheckpointMismatchException>(() => Checkpoint.load(model, PyTorchFile("gru_bidirectional", ".pt")))!;
 
-        Assert.That(e.MissingKeys, Is.EqualTo(new[] { "rnn.weight_hr_l0" }));
-        Assert.That(e.UnexpectedKeys, Does.Contain("rnn.weight_ih_l0_reverse").And.Contain("rnn.bias_hh_l1").And.Count.EqualTo(12));
-        Assert.That(e.ShapeMismatches, Is.EqualTo(new[]
-        {
-            "rnn.weight_ih_l0: checkpoint (15, 4) vs model (24, 4)",
-            "rnn.weight_hh_l0: checkpoint (15, 5) vs model (24, 3)",
-            "rnn.bias_ih_l0: checkpoint (15,) vs model (24,)",
-            "rnn.bias_hh_l0: checkpoint (15,) vs model (24,)",
-            "head.weight: checkpoint (3, 10) vs model (2, 3)",
-            "head.bias: checkpoint (3,) vs model (2,)",
-        }));
-        Assert.That(e.Message, Does.Contain("missing keys (in the model, not in the checkpoint): rnn.weight_hr_l0")
-            .And.Contain("rnn.weight_ih_l1_reverse").And.Contain("head.bias: checkpoint (3,) vs model (2,)"));
-        Assert.That(e, Is.InstanceOf<ArgumentException>());
+        AssertReportsWhatPyTorchReports(e, "other architecture");
+        Assert.That(e, Is.InstanceOf<ArgumentException>(), "a mismatch is a bad argument, as every TorchRnn refusal");
         AssertUnchanged(model, snapshot);
     }
 
@@ -140,14 +119,15 @@ public class CheckpointTests
         var snapshot = Snapshot(model);
 
         var strict = Assert.Throws<CheckpointMismatchException>(() => Checkpoint.load(model, path))!;
-        Assert.That(strict.MissingKeys, Is.EqualTo(new[] { "head.weight", "head.bias" }));
-        Assert.That(strict.UnexpectedKeys, Is.EqualTo(new[] { "extra.weight" }));
+        AssertReportsWhatPyTorchReports(strict, "partial, strict");
         AssertUnchanged(model, snapshot);
 
         var (missing, unexpected) = Checkpoint.load(model, path, strict: false);
 
-        Assert.That(missing, Is.EqualTo(new[] { "head.weight", "head.bias" }));
-        Assert.That(unexpected, Is.EqualTo(new[] { "extra.weight" }));
+        var pytorch = Errors.Checkpoint("partial, not strict");
+        Assert.That(pytorch.Message, Is.Null, "PyTorch loads it too");
+        Assert.That(missing, Is.EqualTo(pytorch.Missing), "missing keys, as load_state_dict(strict=False) returns them");
+        Assert.That(unexpected, Is.EqualTo(pytorch.Unexpected), "unexpected keys, as load_state_dict(strict=False) returns them");
         var loaded = model.state_dict();
         var donorState = donor.state_dict();
         foreach (var key in donorState.Keys.Where(k => k.StartsWith("rnn.", StringComparison.Ordinal)))
@@ -163,10 +143,12 @@ public class CheckpointTests
 
         var e = Assert.Throws<CheckpointMismatchException>(() => Checkpoint.load(model, PyTorchFile("rnn_relu", ".pt"), strict: false))!;
 
-        Assert.That(e.ShapeMismatches, Is.EqualTo(new[] { "rnn.weight_ih_l0: checkpoint (5, 4) vs model (5, 3)" }));
+        AssertReportsWhatPyTorchReports(e, "not strict, shape mismatch");
         AssertUnchanged(model, snapshot);
     }
 
+    // TorchRnn's own refusals below: PyTorch's torch.load reads any extension, raises pickle's UnpicklingError for a
+    // file that is no checkpoint, and Python's FileNotFoundError for a missing file.
     [TestCase(".pt")]
     [TestCase(".safetensors")]
     public void Load_NotACheckpoint_ThrowsInvalidDataAndChangesNothing(string ext)
@@ -180,6 +162,35 @@ public class CheckpointTests
 
         Assert.That(e.Message, Does.Contain(path));
         AssertUnchanged(model, snapshot);
+    }
+
+    // What the first bytes say, instead of a reader's guess ("saved using the old PyTorch format" for any junk).
+    [TestCase(".pt", new byte[0], "is empty (0 bytes).")]
+    [TestCase(".pt", new byte[] { 0x6a, 0x75, 0x6e, 0x6b }, "is not a torch.save file (a zip archive, starting with 'PK'): it starts with 6a 75 6e 6b.")]
+    [TestCase(".safetensors", new byte[] { 0x6a, 0x75, 0x6e, 0x6b }, "is not a safetensors file (an 8-byte header length, then a JSON header starting with '{'): it starts with 6a 75 6e 6b.")]
+    [TestCase(".safetensors", new byte[] { (byte)'P', (byte)'K', 3, 4, 0 }, "is a torch.save file, not safetensors: name it .pt.")]
+    [TestCase(".pt", new byte[] { 2, 0, 0, 0, 0, 0, 0, 0, (byte)'{', (byte)'}' }, "is a safetensors file, not torch.save's zip archive: name it .safetensors.")]
+    public void Load_NotACheckpoint_SaysWhatTheFileIs(string ext, byte[] content, string says)
+    {
+        var path = TempFile(ext);
+        File.WriteAllBytes(path, content);
+        using var model = CheckpointCase.Build("rnn_relu");
+
+        var e = Assert.Throws<InvalidDataException>(() => Checkpoint.load(model, path))!;
+
+        Assert.That(e.Message, Is.EqualTo($"The checkpoint {path} {says}"));
+    }
+
+    [Test]
+    public void Load_PyTorchLegacyFormat_SaysSoAndHowToResave()
+    {
+        // Written by generate_legacy_checkpoint.py: torch.save(..., _use_new_zipfile_serialization=False).
+        var path = Path.Combine(CheckpointCase.FixtureDirectory, "legacy", "rnn_legacy.pt");
+        using var model = new SequenceModel(nn.RNN(3, 5), torch.nn.Linear(5, 1));
+
+        var e = Assert.Throws<InvalidDataException>(() => Checkpoint.load(model, path))!;
+
+        Assert.That(e.Message, Does.Contain("is in PyTorch's legacy format").And.Contain("torch.save(model.state_dict(), path)"));
     }
 
     [Test]
@@ -246,6 +257,27 @@ public class CheckpointTests
         var read = TorchSharp.PyBridge.Safetensors.LoadStateDict(path);
         Assert.That(read.Values.Select(t => t.dtype), Is.All.EqualTo(ScalarType.Float64));
     }
+
+    /// <summary>
+    /// The exception names the keys and shapes that PyTorch 1.13's load_state_dict names for the same model and file
+    /// (errors.json's checkpoints). The wording is TorchRnn's own, as Checkpoint.load is (PyTorch's is torch.load and
+    /// load_state_dict): one line per problem, each tensor's shapes as tuples, and "nothing was loaded", which PyTorch
+    /// cannot say: its load_state_dict copies every tensor that fits before it raises.
+    /// </summary>
+    private static void AssertReportsWhatPyTorchReports(CheckpointMismatchException e, string name)
+    {
+        var pytorch = Errors.Checkpoint(name);
+        Assert.That(pytorch.Message, Is.Not.Null, "PyTorch refuses it too");
+        Assert.That(e.MissingKeys, Is.EqualTo(pytorch.Missing), "missing keys, in the model's order");
+        // TorchRnn sorts them (a .pt pickle keeps no order); PyTorch lists them in the file's order.
+        Assert.That(e.UnexpectedKeys, Is.EqualTo(pytorch.Unexpected.Order(StringComparer.Ordinal)), "unexpected keys");
+        var shapes = pytorch.SizeMismatches.Select(m => $"{m.Key}: checkpoint {PythonTuple(m.File)} vs model {PythonTuple(m.Model)}").ToArray();
+        Assert.That(e.ShapeMismatches, Is.EqualTo(shapes), "size mismatches, in the model's order");
+        Assert.That(e.Message, Does.StartWith($"The checkpoint {e.Path} does not fit SequenceModel; nothing was loaded."));
+        foreach (var line in shapes.Concat(pytorch.Missing).Concat(pytorch.Unexpected)) Assert.That(e.Message, Does.Contain(line));
+    }
+
+    private static string PythonTuple(long[] shape) => "(" + string.Join(", ", shape) + (shape.Length == 1 ? ",)" : ")");
 
     internal static Dictionary<string, Tensor> Snapshot(torch.nn.Module module)
         => module.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());

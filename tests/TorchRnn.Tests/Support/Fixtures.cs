@@ -78,6 +78,13 @@ public sealed class ModuleCase
     public IReadOnlyList<double[]> HxGrad => List("hx_grad", RecordedTensor.Doubles);
     public double[] NextRandn => RecordedTensor.Doubles(_e.GetProperty("next_randn"));
 
+    /// <summary>modules.json's attributes: PyTorch's value of each attribute the module has (<c>mode</c>, <c>bias</c>, ...).</summary>
+    public IReadOnlyDictionary<string, JsonElement> Attributes =>
+        _e.GetProperty("attributes").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone());
+
+    /// <summary>modules.json's six_steps: a field recorded as a tensor (<c>h</c>, <c>c</c>), or null.</summary>
+    public RecordedTensor? Recorded(string name) => RecordedTensor.From(_e.GetProperty(name));
+
     /// <summary>Float32 results agree with PyTorch to 1e-5; float64 ones far closer.</summary>
     public double Tolerance => DType == ScalarType.Float64 ? 1e-10 : 1e-5;
 
@@ -100,4 +107,11 @@ public static class Fixtures
     });
 
     public static IEnumerable<ModuleCase> All() => Cases.Value;
+
+    private static readonly Lazy<JsonDocument> ModulesDocument = new(() =>
+        JsonDocument.Parse(File.ReadAllText(Path.Combine(TestContext.CurrentContext.TestDirectory, "fixtures", "modules.json"))));
+
+    /// <summary>A section of tests/fixtures/modules.json (generate_modules.py): attributes, six_steps or to_float64.</summary>
+    public static IEnumerable<ModuleCase> Modules(string section)
+        => ModulesDocument.Value.RootElement.GetProperty(section).EnumerateArray().Select(e => new ModuleCase(e.Clone()));
 }

@@ -1,4 +1,7 @@
+using System.Collections.Generic;
+using System.Linq;
 using NUnit.Framework;
+using TorchRnn.Tests.Support;
 using TorchSharp;
 
 namespace TorchRnn.Tests.Training;
@@ -39,19 +42,29 @@ public class StateTests
         Assert.That(State.detach(((torch.Tensor, torch.Tensor)?)null), Is.Null);
     }
 
-    [Test]
-    public void Detach_CarriedState_StopsBackwardAtTheChunkBoundary()
-    {
-        torch.manual_seed(0);
-        var gru = nn.GRU(3, 4);
-        var first = torch.randn(5, 2, 3).requires_grad_();
-        var second = torch.randn(5, 2, 3).requires_grad_();
+    private static IEnumerable<TestCaseData> DetachCases()
+        => Fixtures.Modules("detach").Select(c => new TestCaseData(c).SetArgDisplayNames(c.Name));
 
-        var (_, h) = gru.call(first);
-        var (output, _) = gru.call(second, State.detach(h));
+    /// <summary>
+    /// Truncated backpropagation through time as PyTorch runs it (modules.json's detach): the second chunk starts from
+    /// the first chunk's detached state, and backward gives the second chunk PyTorch's gradient and the first none.
+    /// </summary>
+    [TestCaseSource(nameof(DetachCases))]
+    public void Detach_CarriedState_StopsBackwardAtTheChunkBoundaryAsInPyTorch(ModuleCase c)
+    {
+        using var scope = torch.NewDisposeScope();
+        torch.manual_seed(c.Seed);
+        var module = (RNNBase)ModuleRunner.Build(c);
+        var shape = c.Recorded("second_grad")!.Shape;
+        var first = torch.randn(shape).requires_grad_();
+        var second = torch.randn(shape).requires_grad_();
+
+        var (_, state) = module.call(first);
+        var (output, _) = module.call(second, State.detach(state));
         output.sum().backward();
 
-        Assert.That(second.grad, Is.Not.Null);
+        Assert.That(c.Recorded("first_grad"), Is.Null, "PyTorch: no gradient reaches the first chunk");
         Assert.That(first.grad, Is.Null, "the gradient must not reach the previous chunk");
+        Expect.Close(second.grad!, c.Recorded("second_grad")!, 1e-5, "gradient of the second chunk");
     }
 }

@@ -1,0 +1,177 @@
+using System;
+using TorchRnn.Onnx.Layers;
+using TorchRnn.Onnx.Recurrent;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TorchRnn.Onnx;
+
+/// <summary>
+/// The model's own modules called on <see cref="OnnxTensor"/>s, with the signatures of their tensor <c>call</c>s, so
+/// that an export forward reads as the model's forward: <c>head.call(rnn.call(x).output)</c>. Each call writes the
+/// module's ONNX form into the graph and runs the module itself on the example values.
+/// </summary>
+/// <remarks>
+/// Recurrent modules: every option (layers, bias, nonlinearity, bidirectional, batch_first, LSTM's proj_size),
+/// batched or unbatched input, initial states or none, packed batches through <see cref="OnnxPackedSequence"/>.
+/// A state whose batch is 1 is broadcast to the input's batch (so an <see cref="OnnxGraph.optional_input"/> of zeros
+/// serves any batch). Other modules: see <see cref="call(torch.nn.Module{Tensor, Tensor}, OnnxTensor)"/>.
+/// Modules must be in eval mode (<see cref="onnx"/>'s exports switch the model to it for the export).
+/// </remarks>
+public static class OnnxModules
+{
+    /// <summary>An <see cref="RNN"/> over (L, N, H_in), (N, L, H_in) when batch-first, or unbatched (L, H_in).</summary>
+    /// <param name="module">The module.</param>
+    /// <param name="input">The input sequence.</param>
+    /// <param name="hx">h_0 (D * num_layers, N or 1, H_out), unbatched (D * num_layers, H_out); zeros when null.</param>
+    /// <returns>output (L, N, D * H_out) like the input's layout, and h_n (D * num_layers, N, H_out).</returns>
+    /// <exception cref="ArgumentException">The input or state does not fit the module (TorchRnn's message).</exception>
+    /// <exception cref="OnnxExportException">The module is in training mode.</exception>
+    public static (OnnxTensor output, OnnxTensor h_n) call(this RNN module, OnnxTensor input, OnnxTensor? hx = null)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        var (output, h_n, _) = RecurrentCalls.Sequence(RecurrentSpec.Of(module), input, hx, null,
+            (x, h, _) => { var (o, hn) = module.call(x, h); return (o, hn, null); });
+        return (output, h_n);
+    }
+
+    /// <summary>A <see cref="GRU"/> over (L, N, H_in), (N, L, H_in) when batch-first, or unbatched (L, H_in).</summary>
+    /// <param name="module">The module.</param>
+    /// <param name="input">The input sequence.</param>
+    /// <param name="hx">h_0 (D * num_layers, N or 1, H_out), unbatched (D * num_layers, H_out); zeros when null.</param>
+    /// <returns>output (L, N, D * H_out) like the input's layout, and h_n (D * num_layers, N, H_out).</returns>
+    /// <exception cref="ArgumentException">The input or state does not fit the module (TorchRnn's message).</exception>
+    /// <exception cref="OnnxExportException">The module is in training mode.</exception>
+    public static (OnnxTensor output, OnnxTensor h_n) call(this GRU module, OnnxTensor input, OnnxTensor? hx = null)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        var (output, h_n, _) = RecurrentCalls.Sequence(RecurrentSpec.Of(module), input, hx, null,
+            (x, h, _) => { var (o, hn) = module.call(x, h); return (o, hn, null); });
+        return (output, h_n);
+    }
+
+    /// <summary>An <see cref="LSTM"/> (with or without projections) over (L, N, H_in), (N, L, H_in) when batch-first,
+    /// or unbatched (L, H_in).</summary>
+    /// <param name="module">The module.</param>
+    /// <param name="input">The input sequence.</param>
+    /// <param name="hx">(h_0, c_0): (D * num_layers, N or 1, H_out) and (D * num_layers, N or 1, H_cell), unbatched
+    /// without N; zeros when null.</param>
+    /// <returns>output (L, N, D * H_out) like the input's layout, and (h_n, c_n).</returns>
+    /// <exception cref="ArgumentException">The input or a state does not fit the module (TorchRnn's message).</exception>
+    /// <exception cref="OnnxExportException">The module is in training mode.</exception>
+    public static (OnnxTensor output, (OnnxTensor h_n, OnnxTensor c_n) state) call(this LSTM module, OnnxTensor input,
+        (OnnxTensor h_0, OnnxTensor c_0)? hx = null)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        var (output, h_n, c_n) = RecurrentCalls.Sequence(RecurrentSpec.Of(module), input, hx?.h_0, hx?.c_0,
+            (x, h, c) => { var (o, (hn, cn)) = module.call(x, h is null ? null : (h, c!)); return (o, hn, cn); });
+        return (output, (h_n, c_n!));
+    }
+
+    /// <summary>An <see cref="RNN"/> over a packed batch: each sequence stops at its own length (ONNX's <c>sequence_lens</c>).</summary>
+    /// <param name="module">The module.</param>
+    /// <param name="input">The packed batch.</param>
+    /// <param name="hx">h_0 (D * num_layers, N or 1, H_out) in the batch's order; zeros when null.</param>
+    /// <returns>The packed output and h_n, each sequence's state after its own last step.</returns>
+    /// <exception cref="ArgumentException">The data or state does not fit the module (TorchRnn's message).</exception>
+    /// <exception cref="OnnxExportException">The module is in training mode.</exception>
+    public static (OnnxPackedSequence output, OnnxTensor h_n) call(this RNN module, OnnxPackedSequence input, OnnxTensor? hx = null)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        var (output, h_n, _) = RecurrentCalls.Packed(RecurrentSpec.Of(module), input, hx, null,
+            (p, h, _) => { var (o, hn) = module.call(p, h); return (o, hn, null); });
+        return (output, h_n);
+    }
+
+    /// <summary>A <see cref="GRU"/> over a packed batch: each sequence stops at its own length (ONNX's <c>sequence_lens</c>).</summary>
+    /// <param name="module">The module.</param>
+    /// <param name="input">The packed batch.</param>
+    /// <param name="hx">h_0 (D * num_layers, N or 1, H_out) in the batch's order; zeros when null.</param>
+    /// <returns>The packed output and h_n, each sequence's state after its own last step.</returns>
+    /// <exception cref="ArgumentException">The data or state does not fit the module (TorchRnn's message).</exception>
+    /// <exception cref="OnnxExportException">The module is in training mode.</exception>
+    public static (OnnxPackedSequence output, OnnxTensor h_n) call(this GRU module, OnnxPackedSequence input, OnnxTensor? hx = null)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        var (output, h_n, _) = RecurrentCalls.Packed(RecurrentSpec.Of(module), input, hx, null,
+            (p, h, _) => { var (o, hn) = module.call(p, h); return (o, hn, null); });
+        return (output, h_n);
+    }
+
+    /// <summary>An <see cref="LSTM"/> over a packed batch: each sequence stops at its own length (ONNX's
+    /// <c>sequence_lens</c>; with projections, a masked Scan).</summary>
+    /// <param name="module">The module.</param>
+    /// <param name="input">The packed batch.</param>
+    /// <param name="hx">(h_0, c_0) in the batch's order; zeros when null.</param>
+    /// <returns>The packed output and (h_n, c_n), each sequence's states after its own last step.</returns>
+    /// <exception cref="ArgumentException">The data or a state does not fit the module (TorchRnn's message).</exception>
+    /// <exception cref="OnnxExportException">The module is in training mode.</exception>
+    public static (OnnxPackedSequence output, (OnnxTensor h_n, OnnxTensor c_n) state) call(this LSTM module,
+        OnnxPackedSequence input, (OnnxTensor h_0, OnnxTensor c_0)? hx = null)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        var (output, h_n, c_n) = RecurrentCalls.Packed(RecurrentSpec.Of(module), input, hx?.h_0, hx?.c_0,
+            (p, h, c) => { var (o, (hn, cn)) = module.call(p, h is null ? null : (h, c!)); return (o, hn, cn); });
+        return (output, (h_n, c_n!));
+    }
+
+    /// <summary>One step of an <see cref="RNNCell"/>: input (N, H_in) or (H_in).</summary>
+    /// <param name="module">The cell.</param>
+    /// <param name="input">The step's input.</param>
+    /// <param name="hx">h (N or 1, H) or (H); zeros when null.</param>
+    /// <returns>h' (N, H) or (H).</returns>
+    /// <exception cref="ArgumentException">The input or state does not fit the cell (TorchRnn's message).</exception>
+    /// <exception cref="OnnxExportException">The cell is in training mode.</exception>
+    public static OnnxTensor call(this RNNCell module, OnnxTensor input, OnnxTensor? hx = null)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        return RecurrentCalls.Cell(RecurrentSpec.Of(module), input, hx, null, (x, h, _) => (module.call(x, h), null)).h;
+    }
+
+    /// <summary>One step of a <see cref="GRUCell"/>: input (N, H_in) or (H_in).</summary>
+    /// <param name="module">The cell.</param>
+    /// <param name="input">The step's input.</param>
+    /// <param name="hx">h (N or 1, H) or (H); zeros when null.</param>
+    /// <returns>h' (N, H) or (H).</returns>
+    /// <exception cref="ArgumentException">The input or state does not fit the cell (TorchRnn's message).</exception>
+    /// <exception cref="OnnxExportException">The cell is in training mode.</exception>
+    public static OnnxTensor call(this GRUCell module, OnnxTensor input, OnnxTensor? hx = null)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        return RecurrentCalls.Cell(RecurrentSpec.Of(module), input, hx, null, (x, h, _) => (module.call(x, h), null)).h;
+    }
+
+    /// <summary>One step of an <see cref="LSTMCell"/>: input (N, H_in) or (H_in).</summary>
+    /// <param name="module">The cell.</param>
+    /// <param name="input">The step's input.</param>
+    /// <param name="hx">(h, c), each (N or 1, H) or (H); zeros when null.</param>
+    /// <returns>(h', c').</returns>
+    /// <exception cref="ArgumentException">The input or a state does not fit the cell (TorchRnn's message).</exception>
+    /// <exception cref="OnnxExportException">The cell is in training mode.</exception>
+    public static (OnnxTensor h_1, OnnxTensor c_1) call(this LSTMCell module, OnnxTensor input, (OnnxTensor h_0, OnnxTensor c_0)? hx = null)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        var (h, c) = RecurrentCalls.Cell(RecurrentSpec.Of(module), input, hx?.h_0, hx?.c_0,
+            (x, h0, c0) => module.call(x, h0 is null ? null : (h0, c0!)));
+        return (h, c!);
+    }
+
+    /// <summary>
+    /// A TorchSharp layer: <c>Linear</c>, <c>Embedding</c>, <c>Dropout</c> (identity in eval mode), <c>Identity</c>,
+    /// <c>ReLU</c>, <c>Tanh</c>, <c>Sigmoid</c>, <c>Softmax</c>, <c>LogSoftmax</c>, <c>LayerNorm</c>, or a
+    /// <c>Sequential</c> of them.
+    /// </summary>
+    /// <param name="module">The layer.</param>
+    /// <param name="input">Its input.</param>
+    /// <returns>Its output.</returns>
+    /// <exception cref="OnnxExportException">
+    /// Any other module, including a model class with its own forward (C# code the exporter cannot read: export it
+    /// with a forward written on <see cref="OnnxTensor"/>), or a module in training mode. The message names the module.
+    /// </exception>
+    public static OnnxTensor call(this torch.nn.Module<Tensor, Tensor> module, OnnxTensor input)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        ArgumentNullException.ThrowIfNull(input);
+        return LayerCalls.Call(module, input);
+    }
+}

@@ -1,0 +1,278 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using TorchRnn.Onnx.Graph;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TorchRnn.Onnx;
+
+/// <summary>
+/// A value in an <see cref="OnnxGraph"/>: what a <c>Tensor</c> is in the model's <c>forward</c>. The model's
+/// modules take it (<c>rnn.call(x)</c>, <c>head.call(h)</c>, see <see cref="OnnxModules"/>), and it has the tensor
+/// operations a recurrent model's forward typically uses between them, named as TorchSharp names them.
+/// </summary>
+/// <remarks>
+/// Each value carries its example value (<see cref="example"/>), computed by TorchSharp from the graph's example
+/// inputs, so shapes are checked as the graph is built. Axes may be negative, counted from the end, as in PyTorch.
+/// </remarks>
+public sealed class OnnxTensor
+{
+    internal OnnxTensor(OnnxGraph graph, string name, Tensor example)
+    {
+        Graph = graph;
+        Name = name;
+        Example = example;
+    }
+
+    internal OnnxGraph Graph { get; }
+
+    /// <summary>The value's name in the ONNX graph.</summary>
+    internal string Name { get; }
+
+    internal Tensor Example { get; }
+
+    /// <summary>The value for the graph's example inputs, as TorchSharp computes it (owned by the graph).</summary>
+    public Tensor example => Example;
+
+    /// <summary>The element type.</summary>
+    public ScalarType dtype => Example.dtype;
+
+    /// <summary>The shape for the example inputs; dynamic axes take other sizes at run time.</summary>
+    public long[] shape => Example.shape;
+
+    /// <summary>The number of dimensions.</summary>
+    /// <returns>The rank, fixed for every input.</returns>
+    public long dim() => Example.dim();
+
+    private GraphWriter W => Graph.Writer;
+
+    /// <summary>PyTorch-style indexing: an integer selects (and removes) an axis, a range slices it (step 1),
+    /// <see cref="OnnxIndex.Ellipsis"/> stands for the axes not named: <c>output[.., -1]</c> is every sequence's
+    /// last step of a batch-first output, <c>h_n[-1]</c> the last layer's state.</summary>
+    /// <param name="indices">One index per leading axis (or fewer, or with an ellipsis).</param>
+    /// <returns>The indexed value.</returns>
+    /// <exception cref="ArgumentException">More indices than dimensions, two ellipses, or an index out of range for the example.</exception>
+    public OnnxTensor this[params OnnxIndex[] indices]
+    {
+        get
+        {
+            ArgumentNullException.ThrowIfNull(indices);
+            var rank = (int)dim();
+            var named = indices.Count(i => !i.IsEllipsis);
+            if (indices.Count(i => i.IsEllipsis) > 1) throw new ArgumentException("An index can have only one ellipsis.", nameof(indices));
+            if (named > rank) throw new ArgumentException($"too many indices for tensor of dimension {rank}", nameof(indices));
+            var example = Graph.Eager(() => Example[indices.Select(i => i.ToTorch()).ToArray()]);
+            var value = Name;
+            var axis = 0;
+            foreach (var index in indices)
+            {
+                if (index.IsEllipsis)
+                {
+                    axis += rank - named;
+                    continue;
+                }
+                if (index.Single is long single)
+                {
+                    value = W.Op("Gather", [value, W.Int64Scalar("index", single)], GraphWriter.Int("axis", axis));
+                    continue; // the axis is removed
+                }
+                if (index.Start is not null || index.End is not null)
+                {
+                    var start = index.Start is { } s ? (s.IsFromEnd ? -(long)s.Value : s.Value) : 0L;
+                    var end = index.End is { } e ? (e.IsFromEnd ? (e.Value == 0 ? long.MaxValue : -(long)e.Value) : e.Value) : long.MaxValue;
+                    value = W.Op("Slice", value, W.Int64s("starts", start), W.Int64s("ends", end), W.Int64s("axes", axis));
+                }
+                axis++;
+            }
+            return new OnnxTensor(Graph, value, example);
+        }
+    }
+
+    /// <summary>Selects index <paramref name="index"/> along <paramref name="dim"/>, removing that axis, as <c>Tensor.select</c>.</summary>
+    /// <param name="dim">The axis.</param>
+    /// <param name="index">The position; negative counts from the end.</param>
+    /// <returns>The value with one axis fewer.</returns>
+    public OnnxTensor select(long dim, long index)
+        => Unary("Gather", t => t.select(dim, index), [W.Int64Scalar("index", index)], GraphWriter.Int("axis", dim));
+
+    /// <summary>Swaps two axes, as <c>Tensor.transpose</c>.</summary>
+    /// <param name="dim0">One axis.</param>
+    /// <param name="dim1">The other.</param>
+    /// <returns>The transposed value.</returns>
+    public OnnxTensor transpose(long dim0, long dim1)
+    {
+        var rank = dim();
+        var perm = Enumerable.Range(0, (int)rank).Select(i => (long)i).ToArray();
+        var (a, b) = (Axis(dim0, rank), Axis(dim1, rank));
+        (perm[a], perm[b]) = (perm[b], perm[a]);
+        return Unary("Transpose", t => t.transpose(dim0, dim1), [], GraphWriter.Ints("perm", perm));
+    }
+
+    /// <summary>Inserts an axis of size 1 at <paramref name="dim"/>, as <c>Tensor.unsqueeze</c>.</summary>
+    /// <param name="dim">Where the new axis goes.</param>
+    /// <returns>The value with one axis more.</returns>
+    public OnnxTensor unsqueeze(long dim) => Unary("Unsqueeze", t => t.unsqueeze(dim), [W.Int64s("axes", dim)]);
+
+    /// <summary>Removes the axis <paramref name="dim"/>, which must have size 1, as <c>Tensor.squeeze(dim)</c>.</summary>
+    /// <param name="dim">The axis.</param>
+    /// <returns>The value with one axis fewer.</returns>
+    /// <exception cref="ArgumentException">The axis does not have size 1 in the example (PyTorch would keep it; ONNX cannot).</exception>
+    public OnnxTensor squeeze(long dim)
+    {
+        if (shape[Axis(dim, this.dim())] != 1)
+            throw new ArgumentException($"squeeze({dim}): the axis has size {shape[Axis(dim, this.dim())]}, not 1; ONNX's Squeeze would fail.", nameof(dim));
+        return Unary("Squeeze", t => t.squeeze(dim), [W.Int64s("axes", dim)]);
+    }
+
+    /// <summary>max(x, 0), as <c>Tensor.relu</c>.</summary>
+    /// <returns>The result.</returns>
+    public OnnxTensor relu() => Unary("Relu", t => t.relu(), []);
+
+    /// <summary>tanh(x), as <c>Tensor.tanh</c>.</summary>
+    /// <returns>The result.</returns>
+    public OnnxTensor tanh() => Unary("Tanh", t => t.tanh(), []);
+
+    /// <summary>1 / (1 + exp(-x)), as <c>Tensor.sigmoid</c>.</summary>
+    /// <returns>The result.</returns>
+    public OnnxTensor sigmoid() => Unary("Sigmoid", t => t.sigmoid(), []);
+
+    /// <summary>Softmax along <paramref name="dim"/>, as <c>Tensor.softmax</c>.</summary>
+    /// <param name="dim">The axis that sums to one.</param>
+    /// <returns>The result.</returns>
+    public OnnxTensor softmax(long dim) => Unary("Softmax", t => t.softmax(dim), [], GraphWriter.Int("axis", dim));
+
+    /// <summary>Log-softmax along <paramref name="dim"/>, as <c>Tensor.log_softmax</c>.</summary>
+    /// <param name="dim">The axis.</param>
+    /// <returns>The result.</returns>
+    public OnnxTensor log_softmax(long dim)
+        => Unary("LogSoftmax", t => torch.nn.functional.log_softmax(t, dim), [], GraphWriter.Int("axis", dim));
+
+    /// <summary>Element-wise sum with broadcasting.</summary>
+    /// <param name="a">One value.</param>
+    /// <param name="b">The other, of the same graph and dtype.</param>
+    /// <returns>a + b.</returns>
+    public static OnnxTensor operator +(OnnxTensor a, OnnxTensor b) => Binary("Add", a, b, (x, y) => x + y);
+
+    /// <summary>Element-wise product with broadcasting.</summary>
+    /// <param name="a">One value.</param>
+    /// <param name="b">The other, of the same graph and dtype.</param>
+    /// <returns>a * b.</returns>
+    public static OnnxTensor operator *(OnnxTensor a, OnnxTensor b) => Binary("Mul", a, b, (x, y) => x * y);
+
+    /// <summary>Concatenates values along <paramref name="dim"/>, as <c>torch.cat</c>.</summary>
+    /// <param name="tensors">Values of one graph, of equal shapes but along <paramref name="dim"/>.</param>
+    /// <param name="dim">The axis to join along.</param>
+    /// <returns>The joined value.</returns>
+    /// <exception cref="ArgumentException">No values, or values of different graphs.</exception>
+    public static OnnxTensor cat(IReadOnlyList<OnnxTensor> tensors, long dim)
+    {
+        ArgumentNullException.ThrowIfNull(tensors);
+        if (tensors.Count == 0) throw new ArgumentException("cat needs at least one value.", nameof(tensors));
+        var graph = tensors[0].Graph;
+        foreach (var t in tensors) graph.Own(t);
+        var example = graph.Eager(() => torch.cat(tensors.Select(t => t.Example).ToArray(), dim));
+        var name = graph.Writer.Op("Concat", tensors.Select(t => t.Name).ToArray(), GraphWriter.Int("axis", dim));
+        return new OnnxTensor(graph, name, example);
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => $"OnnxTensor({Name}, {dtype}, [{string.Join(", ", shape)}])";
+
+    internal static int Axis(long dim, long rank) => (int)(dim < 0 ? dim + rank : dim);
+
+    private OnnxTensor Unary(string op, Func<Tensor, Tensor> eager, string[] extraInputs, params Protobuf.AttributeProto[] attributes)
+    {
+        var example = Graph.Eager(() => eager(Example)); // first: PyTorch's own errors for a bad axis
+        var name = W.Op(op, [Name, .. extraInputs], attributes);
+        return new OnnxTensor(Graph, name, example);
+    }
+
+    private static OnnxTensor Binary(string op, OnnxTensor a, OnnxTensor b, Func<Tensor, Tensor, Tensor> eager)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        a.Graph.Own(b);
+        var example = a.Graph.Eager(() => eager(a.Example, b.Example));
+        return new OnnxTensor(a.Graph, a.Graph.Writer.Op(op, a.Name, b.Name), example);
+    }
+}
+
+/// <summary>
+/// One index of <see cref="OnnxTensor"/>'s indexer: an integer (select), a range (slice, step 1) or
+/// <see cref="Ellipsis"/>. Converts implicitly from <c>long</c>, <see cref="System.Index"/> and <see cref="Range"/>,
+/// so <c>x[.., -1]</c> and <c>x[^1]</c> read as for a TorchSharp tensor.
+/// </summary>
+public readonly struct OnnxIndex : IEquatable<OnnxIndex>
+{
+    private OnnxIndex(long? single, Index? start, Index? end, bool ellipsis)
+    {
+        Single = single;
+        Start = start;
+        End = end;
+        IsEllipsis = ellipsis;
+    }
+
+    /// <summary>The axes not named by the other indices (PyTorch's <c>...</c>).</summary>
+    public static OnnxIndex Ellipsis { get; } = new(null, null, null, true);
+
+    internal long? Single { get; }
+
+    internal Index? Start { get; }
+
+    internal Index? End { get; }
+
+    internal bool IsEllipsis { get; }
+
+    /// <summary>Selects one position (negative counts from the end).</summary>
+    /// <param name="index">The position.</param>
+    public static implicit operator OnnxIndex(long index) => new(index, null, null, false);
+
+    /// <summary>Selects one position; <c>^1</c> is the last.</summary>
+    /// <param name="index">The position.</param>
+    public static implicit operator OnnxIndex(Index index) => new(index.IsFromEnd ? -(long)index.Value : index.Value, null, null, false);
+
+    /// <summary>Slices a range with step 1; <c>..</c> keeps the whole axis.</summary>
+    /// <param name="range">The range.</param>
+    public static implicit operator OnnxIndex(Range range)
+        => new(null, range.Start.Equals(Index.Start) ? null : range.Start, range.End.Equals(Index.End) ? null : range.End, false);
+
+    /// <summary>The index as an integer, for languages without implicit conversions.</summary>
+    /// <param name="index">The position.</param>
+    /// <returns>The index.</returns>
+    public static OnnxIndex FromInt64(long index) => index;
+
+    /// <summary>The index as a range, for languages without implicit conversions.</summary>
+    /// <param name="range">The range.</param>
+    /// <returns>The index.</returns>
+    public static OnnxIndex FromRange(Range range) => range;
+
+    /// <inheritdoc />
+    public bool Equals(OnnxIndex other)
+        => Single == other.Single && Nullable.Equals(Start, other.Start) && Nullable.Equals(End, other.End) && IsEllipsis == other.IsEllipsis;
+
+    /// <inheritdoc />
+    public override bool Equals(object? obj) => obj is OnnxIndex other && Equals(other);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(Single, Start, End, IsEllipsis);
+
+    /// <summary>Equality.</summary>
+    /// <param name="left">One index.</param>
+    /// <param name="right">The other.</param>
+    /// <returns>Whether they index alike.</returns>
+    public static bool operator ==(OnnxIndex left, OnnxIndex right) => left.Equals(right);
+
+    /// <summary>Inequality.</summary>
+    /// <param name="left">One index.</param>
+    /// <param name="right">The other.</param>
+    /// <returns>Whether they differ.</returns>
+    public static bool operator !=(OnnxIndex left, OnnxIndex right) => !left.Equals(right);
+
+    internal TensorIndex ToTorch()
+    {
+        if (IsEllipsis) return TensorIndex.Ellipsis;
+        if (Single is long s) return TensorIndex.Single(s);
+        return TensorIndex.Slice(new Range(Start ?? Index.Start, End ?? Index.End));
+    }
+}

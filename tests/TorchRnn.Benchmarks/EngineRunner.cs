@@ -1,0 +1,151 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Text;
+using TorchSharp;
+
+namespace TorchRnn.Benchmarks;
+
+/// <summary>
+/// <c>--engines</c>: every engine that can compute a call (<see cref="Engine"/>), forced in turn on the same module
+/// and input, timed in alternating blocks; the evidence for the thresholds in <c>EngineChoice</c>. For each mode, size
+/// and sequence length it reports each engine's time per call and its ratio to the native kernel's, forward (no
+/// gradients) and forward + backward, and the same for a packed batch.
+/// </summary>
+public static class EngineRunner
+{
+    private static readonly Engine[] Engines = [Engine.Native, Engine.Cells, Engine.Managed];
+
+    /// <summary>(hidden size = input size, batch): the tutorial's, a medium batch, one-step generation, a wider batch.</summary>
+    private static readonly (long Hidden, long Batch)[] Sizes = [(6, 3), (128, 32), (256, 1), (512, 8)];
+
+    public static int Run(IReadOnlyList<string> args)
+    {
+        var rounds = 7;
+        var blockSeconds = 0.1;
+        var outDir = "BenchmarkDotNet.Artifacts/engines";
+        string[] modes = ["LSTM", "GRU", "RNN_TANH"];
+        long[] lengths = [1, 2, 4, 16];
+        for (var i = 0; i < args.Count; i++)
+        {
+            switch (args[i])
+            {
+                case "--rounds": rounds = int.Parse(Program.Value(args, ref i), CultureInfo.InvariantCulture); break;
+                case "--block-ms": blockSeconds = double.Parse(Program.Value(args, ref i), CultureInfo.InvariantCulture) / 1000; break;
+                case "--out": outDir = Program.Value(args, ref i); break;
+                case "--modes": modes = Program.Value(args, ref i).Split(',', StringSplitOptions.RemoveEmptyEntries); break;
+                case "--lengths": lengths = Program.Value(args, ref i).Split(',').Select(s => long.Parse(s, CultureInfo.InvariantCulture)).ToArray(); break;
+                default: throw new ArgumentException($"Unknown argument '{args[i]}' for --engines.");
+            }
+        }
+        var machine = Machine.Describe();
+        var report = new StringBuilder()
+            .AppendLine("## Engines side by side")
+            .AppendLine()
+            .AppendLine($"- Date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; CPU: {machine.Cpu}, {machine.Cores}; {machine.Os}; {machine.DotNet}")
+            .AppendLine($"- TorchSharp {machine.TorchSharp} on LibTorch {machine.LibTorch}; float32; load average at start {machine.LoadAtStart}")
+            .AppendLine($"- {rounds} rounds; each round times a block (about {blockSeconds * 1000:F0} ms) of each engine, in rotating order. Times are medians per call; ratios are medians over rounds of engine / Native.")
+            .AppendLine("- Modules have 2 layers with input size = hidden size, state given; packed rows: one layer (64, 128), 32 sequences of 10 to 100 steps.")
+            .AppendLine()
+            .AppendLine("| mode | H | N | L | pass | threads | Native | Cells | Managed | Cells/Native | Managed/Native |")
+            .AppendLine("|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|");
+        foreach (var threads in Selection.Threads)
+        {
+            torch.set_num_threads(threads);
+            foreach (var mode in modes)
+            {
+                foreach (var (hidden, batch) in Sizes)
+                {
+                    foreach (var length in lengths)
+                    {
+                        foreach (var train in new[] { false, true })
+                        {
+                            torch.manual_seed(0);
+                            using var module = nn.RNNBase(mode, hidden, hidden, 2);
+                            using var x = torch.randn(length, batch, hidden).requires_grad_(train);
+                            var h0 = State(mode, 2, batch, hidden);
+                            var row = Compare(module, () =>
+                            {
+                                using var scope = torch.NewDisposeScope();
+                                using var noGrad = train ? null : torch.no_grad();
+                                var (output, _) = module.call(x, h0);
+                                if (train) output.sum().backward();
+                            }, rounds, blockSeconds);
+                            h0.Dispose();
+                            report.AppendLine(Line(mode, hidden.ToString(CultureInfo.InvariantCulture), batch.ToString(CultureInfo.InvariantCulture),
+                                length.ToString(CultureInfo.InvariantCulture), train, threads, row));
+                        }
+                    }
+                }
+                foreach (var train in new[] { false, true })
+                {
+                    torch.manual_seed(0);
+                    using var module = nn.RNNBase(mode, 64, 128);
+                    var sequences = Enumerable.Range(0, 32).Select(i => torch.randn(10 + i * 90 / 31, 64)).ToArray();
+                    using var packed = nn.utils.rnn.pack_sequence(sequences, enforce_sorted: false);
+                    foreach (var s in sequences) s.Dispose();
+                    packed.data.requires_grad_(train);
+                    var row = Compare(module, () =>
+                    {
+                        using var scope = torch.NewDisposeScope();
+                        using var noGrad = train ? null : torch.no_grad();
+                        var (output, _) = module.call(packed);
+                        if (train) output.data.sum().backward();
+                    }, rounds, blockSeconds);
+                    report.AppendLine(Line(mode, "128", "32", "packed", train, threads, row));
+                }
+            }
+        }
+        Directory.CreateDirectory(outDir);
+        var path = Path.Combine(outDir, "engines.md");
+        File.WriteAllText(path, report.ToString());
+        Console.WriteLine(report);
+        Console.WriteLine($"Written to {path}.");
+        return 0;
+    }
+
+    private static HiddenState State(string mode, long layers, long batch, long hidden) => mode == "LSTM"
+        ? new HiddenState(torch.zeros(layers, batch, hidden), torch.zeros(layers, batch, hidden))
+        : new HiddenState(torch.zeros(layers, batch, hidden));
+
+    private static string Line(string mode, string hidden, string batch, string length, bool train, int threads, Dictionary<Engine, (double Time, double Ratio)> row)
+        => string.Create(CultureInfo.InvariantCulture,
+            $"| {mode} | {hidden} | {batch} | {length} | {(train ? "forward+backward" : "forward")} | {threads} | " +
+            $"{Stats.Format(row[Engine.Native].Time)} | {Stats.Format(row[Engine.Cells].Time)} | {Stats.Format(row[Engine.Managed].Time)} | " +
+            $"{row[Engine.Cells].Ratio:F2} | {row[Engine.Managed].Ratio:F2} |");
+
+    private static Dictionary<Engine, (double Time, double Ratio)> Compare(RNNBase module, Action call, int rounds, double blockSeconds)
+    {
+        foreach (var engine in Engines)
+        {
+            module.ForcedEngine = engine;
+            for (var i = 0; i < 2; i++) call();
+        }
+        module.ForcedEngine = Engine.Native;
+        var calls = 1;
+        while (Time(call, calls) < blockSeconds && calls < 1 << 16) calls *= 2;
+        var times = Engines.ToDictionary(e => e, _ => new List<double>());
+        for (var r = 0; r < rounds; r++)
+        {
+            for (var k = 0; k < Engines.Length; k++)
+            {
+                var engine = Engines[(k + r) % Engines.Length];
+                module.ForcedEngine = engine;
+                times[engine].Add(Time(call, calls) / calls);
+            }
+        }
+        module.ForcedEngine = null;
+        var native = times[Engine.Native];
+        return Engines.ToDictionary(e => e, e => (Stats.Median(times[e]), Stats.Median(times[e].Zip(native, (a, b) => a / b))));
+    }
+
+    private static double Time(Action action, int calls)
+    {
+        var watch = Stopwatch.StartNew();
+        for (var i = 0; i < calls; i++) action();
+        return watch.Elapsed.TotalSeconds;
+    }
+}

@@ -1,0 +1,137 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TorchRnn.Benchmarks;
+
+/// <summary>
+/// The paths real programs take, timed against PyTorch by <see cref="VersusPyTorch"/>: one generation step with the
+/// state carried, packed batches of variable-length sequences, LSTM with projections, the tutorial's size, and dense
+/// medium sequences. <c>pytorch_bench.py</c> defines the same workloads under the same names; both draw their weights
+/// and inputs after <c>manual_seed(0)</c>, so both compute the same numbers.
+/// </summary>
+public sealed record Workload(string Name, string What, Func<IWorkloadRun> Create)
+{
+    public static readonly IReadOnlyList<Workload> All =
+    [
+        Step("lstm-step-256", "LSTM", 256, 1),
+        Step("lstm-step-512x8", "LSTM", 512, 8),
+        Step("gru-step-256", "GRU", 256, 1),
+        Step("gru-step-512x8", "GRU", 512, 8),
+        Packed("lstm-packed", "LSTM", train: false),
+        Packed("gru-packed", "GRU", train: false),
+        Packed("lstm-packed-train", "LSTM", train: true),
+        Packed("gru-packed-train", "GRU", train: true),
+        Dense("lstm-proj", "nn.LSTM(64, 128, proj_size=64) on (50, 32, 64), forward", "LSTM", 64, 128, 1, 50, 32, 64, train: false),
+        Dense("lstm-proj-train", "the same, forward + backward", "LSTM", 64, 128, 1, 50, 32, 64, train: true),
+        Dense("rnn-tutorial", "nn.RNN(5, 6, 2) on (1, 3, 5), forward", "RNN_TANH", 5, 6, 2, 1, 3, 0, train: false),
+        Dense("lstm-tutorial", "nn.LSTM(5, 6, 2) on (1, 3, 5), forward", "LSTM", 5, 6, 2, 1, 3, 0, train: false),
+        Dense("gru-tutorial", "nn.GRU(5, 6, 2) on (1, 3, 5), forward", "GRU", 5, 6, 2, 1, 3, 0, train: false),
+        Dense("lstm-tutorial-train", "nn.LSTM(5, 6, 2) on (1, 3, 5), forward + backward", "LSTM", 5, 6, 2, 1, 3, 0, train: true),
+        Dense("lstm-medium", "nn.LSTM(64, 128, 2) on (50, 32, 64), forward", "LSTM", 64, 128, 2, 50, 32, 0, train: false),
+        Dense("gru-medium", "nn.GRU(64, 128, 2) on (50, 32, 64), forward", "GRU", 64, 128, 2, 50, 32, 0, train: false),
+    ];
+
+    public static Workload Get(string name) =>
+        All.FirstOrDefault(w => w.Name == name) ?? throw new ArgumentException(
+            $"Unknown workload '{name}'; expected one of {string.Join(", ", All.Select(w => w.Name))}.");
+
+    /// <summary>One generation step: input (1, N, H), the state carried from call to call, no gradients.</summary>
+    private static Workload Step(string name, string mode, long hidden, long batch) =>
+        new(name, $"one step of nn.{mode}({hidden}, {hidden}, 2), input (1, {batch}, {hidden}), state carried", () =>
+        {
+            torch.manual_seed(0);
+            var module = nn.RNNBase(mode, hidden, hidden, 2);
+            var x = torch.randn(1, batch, hidden);
+            return new StepRun(module, x);
+        });
+
+    /// <summary>32 sequences of 10 to 100 steps, packed unsorted, through a one-layer (64, 128) module.</summary>
+    private static Workload Packed(string name, string mode, bool train) =>
+        new(name, $"packed nn.{mode}(64, 128), 32 sequences of 10 to 100 steps, {(train ? "forward + backward" : "forward")}", () =>
+        {
+            torch.manual_seed(0);
+            var module = nn.RNNBase(mode, 64, 128);
+            var lengths = Enumerable.Range(0, 32).Select(i => 10 + i * 90 / 31).ToArray();
+            var sequences = lengths.Select(length => torch.randn(length, 64)).ToArray();
+            var packed = nn.utils.rnn.pack_sequence(sequences, enforce_sorted: false);
+            foreach (var s in sequences) s.Dispose();
+            return new PackedRun(module, packed, train);
+        });
+
+    /// <summary>A dense sequence (L, N, H_in) through a module, with <paramref name="projSize"/> for LSTM.</summary>
+    private static Workload Dense(string name, string what, string mode, long inputSize, long hidden, long layers, long length,
+        long batch, long projSize, bool train) =>
+        new(name, what, () =>
+        {
+            torch.manual_seed(0);
+            var module = nn.RNNBase(mode, inputSize, hidden, layers, proj_size: projSize);
+            var x = torch.randn(length, batch, inputSize);
+            return new DenseRun(module, x, train);
+        });
+}
+
+/// <summary>A workload set up and ready to time: <see cref="Call"/> is one call as a program makes it.</summary>
+public interface IWorkloadRun : IDisposable
+{
+    void Call();
+}
+
+internal sealed class StepRun(RNNBase module, Tensor x) : IWorkloadRun
+{
+    private HiddenState? _state;
+
+    public void Call()
+    {
+        using var noGrad = torch.no_grad();
+        var (output, state) = module.call(x, _state);
+        output.Dispose();
+        _state?.Dispose();
+        _state = state;
+    }
+
+    public void Dispose()
+    {
+        _state?.Dispose();
+        x.Dispose();
+        module.Dispose();
+    }
+}
+
+internal sealed class PackedRun(RNNBase module, PackedSequence packed, bool train) : IWorkloadRun
+{
+    public void Call() => DenseRun.Once(module, train, () => module.call(packed).output.data);
+
+    public void Dispose()
+    {
+        packed.Dispose();
+        module.Dispose();
+    }
+}
+
+internal sealed class DenseRun(RNNBase module, Tensor x, bool train) : IWorkloadRun
+{
+    public void Call() => Once(module, train, () => module.call(x).output);
+
+    /// <summary>One forward (without gradients), or forward and backward of the output's sum, in a dispose scope.</summary>
+    public static void Once(RNNBase module, bool train, Func<Tensor> forward)
+    {
+        using var scope = torch.NewDisposeScope();
+        if (!train)
+        {
+            using var noGrad = torch.no_grad();
+            forward();
+            return;
+        }
+        module.zero_grad();
+        forward().sum().backward();
+    }
+
+    public void Dispose()
+    {
+        x.Dispose();
+        module.Dispose();
+    }
+}

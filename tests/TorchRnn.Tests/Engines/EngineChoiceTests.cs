@@ -1,0 +1,74 @@
+using System.Collections.Generic;
+using NUnit.Framework;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TorchRnn.Tests.Engines;
+
+/// <summary>
+/// Each rule of <see cref="EngineChoice"/>, through the modules themselves where this machine can make the call, so
+/// that a later change cannot silently send the common case down a slow path.
+/// </summary>
+public class EngineChoiceTests
+{
+    private static IEnumerable<TestCaseData> Rules()
+    {
+        // One generation step of a float32 LSTM on the CPU avoids oneDNN's fixed cost per call.
+        yield return Rule("LSTM", ScalarType.Float32, length: 1, packed: false, Engine.Cells).SetName("{m}_OneStepFloat32Lstm_TakesCells");
+        // From two steps on the whole-sequence kernel wins.
+        yield return Rule("LSTM", ScalarType.Float32, length: 2, packed: false, Engine.Native).SetName("{m}_TwoStepLstm_TakesNative");
+        yield return Rule("LSTM", ScalarType.Float32, length: 50, packed: false, Engine.Native).SetName("{m}_LongLstm_TakesNative");
+        // float64 has no oneDNN path; GRU and RNN have none either: their native kernel is one call.
+        yield return Rule("LSTM", ScalarType.Float64, length: 1, packed: false, Engine.Native).SetName("{m}_OneStepFloat64Lstm_TakesNative");
+        yield return Rule("GRU", ScalarType.Float32, length: 1, packed: false, Engine.Native).SetName("{m}_OneStepGru_TakesNative");
+        yield return Rule("RNN_TANH", ScalarType.Float32, length: 1, packed: false, Engine.Native).SetName("{m}_OneStepRnn_TakesNative");
+        // Packed batches on the CPU: the managed recurrence (one input product per layer, no re-packing) for LSTM and
+        // RNN; GRU's longer gate arithmetic goes faster in one native cell call a step.
+        yield return Rule("LSTM", ScalarType.Float32, length: 30, packed: true, Engine.Managed).SetName("{m}_PackedLstm_TakesManaged");
+        yield return Rule("RNN_TANH", ScalarType.Float64, length: 30, packed: true, Engine.Managed).SetName("{m}_PackedRnn_TakesManaged");
+        yield return Rule("GRU", ScalarType.Float32, length: 30, packed: true, Engine.Cells).SetName("{m}_PackedGru_TakesCells");
+    }
+
+    private static TestCaseData Rule(string mode, ScalarType dtype, long length, bool packed, Engine expected)
+        => new(mode, dtype, length, packed, expected.ToString());
+
+    [TestCaseSource(nameof(Rules))]
+    public void EngineFor(string mode, ScalarType dtype, long length, bool packed, string expected)
+    {
+        using var module = nn.RNNBase(mode, 4, 6, 2, dtype: dtype);
+        Assert.That(module.EngineFor(length, packed).ToString(), Is.EqualTo(expected));
+    }
+
+    [Test]
+    public void EngineFor_Projections_TakeManagedWhateverTheCall([Values(1, 2, 50)] long length, [Values] bool packed)
+    {
+        using var lstm = nn.LSTM(4, 6, 2, proj_size: 3);
+        Assert.That(lstm.EngineFor(length, packed), Is.EqualTo(Engine.Managed));
+    }
+
+    // The CUDA rule is checked on the rule itself: this machine has no GPU to put a module on.
+    [Test]
+    public void ForSequence_OnCuda_TakesNativeDenseAndPacked([Values(1, 50)] long length, [Values] bool packed, [Values("LSTM", "GRU")] string mode)
+    {
+        var options = new SequenceOptions(RecurrentModes.FromModeString(mode), 4, 6, 2, true, false, 0, false, 0);
+        Assert.That(EngineChoice.ForSequence(options, DeviceType.CUDA, ScalarType.Float32, length, packed), Is.EqualTo(Engine.Native));
+    }
+
+    [Test]
+    public void Forward_OneStepLstm_RunsOnTheCellsEngine()
+    {
+        // The rule above is what forward uses: a forced native engine and the chosen one agree, and the chosen one is
+        // the cells' (which the engine-parity tests check against PyTorch).
+        using var scope = torch.NewDisposeScope();
+        torch.manual_seed(0);
+        var lstm = nn.LSTM(4, 6, 2);
+        var x = torch.randn(1, 3, 4);
+        var (chosen, _) = lstm.call(x);
+        lstm.ForcedEngine = Engine.Cells;
+        var (cells, _) = lstm.call(x);
+        lstm.ForcedEngine = Engine.Native;
+        var (native, _) = lstm.call(x);
+        Assert.That(chosen.allclose(cells, 0, 0), Is.True, "bit for bit the cells' result");
+        Assert.That(chosen.allclose(native, 1e-6, 1e-6), Is.True);
+    }
+}
