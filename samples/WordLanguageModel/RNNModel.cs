@@ -19,7 +19,11 @@ namespace TorchRnn.Samples.LanguageModel;
 /// the recurrent weights, the decoder's kaiming_uniform_ and bias, then <c>init_weights</c>'s uniform_ draws), so
 /// after <c>torch.manual_seed</c> the weights are PyTorch's, and so are the dropout masks of each forward.
 /// </remarks>
-public sealed class RNNModel : torch.nn.Module<Tensor, HiddenState, (Tensor output, HiddenState hidden)>
+/// <remarks>
+/// It derives from TorchRnn's <c>nn.Module</c>, whose <c>parameters()</c> lists a tied weight once, as PyTorch's does
+/// (TorchSharp's own module lists it under both names, so clipping would count it twice and SGD step it twice).
+/// </remarks>
+public sealed class RNNModel : nn.Module<Tensor, HiddenState, (Tensor output, HiddenState hidden)>
 {
     /// <summary>The recurrent types of <c>--model</c>, as PyTorch's example names them.</summary>
     public static readonly IReadOnlyList<string> RnnTypes = ["LSTM", "GRU", "RNN_TANH", "RNN_RELU"];
@@ -80,14 +84,6 @@ public sealed class RNNModel : torch.nn.Module<Tensor, HiddenState, (Tensor outp
 
     /// <summary>Whether the decoder's weight is the embedding's.</summary>
     public bool Tied => TensorKey(decoder.weight) == TensorKey(encoder.weight!);
-
-    /// <summary>
-    /// PyTorch's <c>model.parameters()</c>: every parameter once, in registration order. TorchSharp's
-    /// <c>parameters()</c> lists a tied weight under both its names (issue 17), which would count its gradient twice
-    /// in <c>clip_grad_norm_</c> and step it twice in SGD.
-    /// </summary>
-    /// <returns>The distinct parameters, the first name of a shared one winning, as in PyTorch.</returns>
-    public IReadOnlyList<Parameter> UniqueParameters() => [.. parameters().DistinctBy(TensorKey)];
 
     // TorchSharp's Embedding is a native module that wraps its weight in a new object on every read, so the tied
     // decoder weight is another object over the same tensor: tensors are the same when their memory is.

@@ -5,6 +5,7 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
+using System.Linq;
 using System.Threading;
 using TorchRnn.Serialization;
 using TorchSharp;
@@ -186,7 +187,7 @@ public static class Trainer
         IProgressView view, List<BatchRecord> record, CancellationToken cancel = default)
     {
         model.train();
-        var parameters = model.UniqueParameters();
+        var parameters = model.parameters().ToArray(); // a tied weight once, as in PyTorch
         var totalLoss = 0.0;
         var clock = Stopwatch.StartNew();
         var batches = trainData.size(0) / o.Bptt;

@@ -107,18 +107,20 @@ public class WordLanguageModelTests
     }
 
     [Test]
-    public void UniqueParameters_Tied_ListsTheSharedWeightOnceAsPyTorchDoes()
+    public void Parameters_Tied_ListsTheSharedWeightOnceAsPyTorchDoes()
     {
         using var tied = new RNNModel("LSTM", 50, 6, 6, 2, 0.2, tieWeights: true);
         using var untied = new RNNModel("LSTM", 50, 6, 6, 2, 0.2);
 
-        var names = tied.named_parameters().Select(p => p.name).ToArray();
-        Assert.That(names, Does.Contain("decoder.weight"), "TorchSharp lists the tied weight under both names");
-        Assert.That(tied.UniqueParameters(), Has.Count.EqualTo(names.Length - 1));
-        Assert.That(untied.UniqueParameters(), Has.Count.EqualTo(untied.named_parameters().Count()));
+        var all = tied.named_parameters(remove_duplicate: false).Select(p => p.name).ToArray();
+        Assert.That(all, Does.Contain("decoder.weight"), "registered under both names");
+        Assert.That(tied.named_parameters().Select(p => p.name), Is.EqualTo(all.Where(n => n != "decoder.weight")), "PyTorch's list: the first name wins");
+        Assert.That(tied.parameters().Count(), Is.EqualTo(all.Length - 1));
+        Assert.That(untied.parameters().Count(), Is.EqualTo(untied.named_parameters(remove_duplicate: false).Count()));
+        Assert.That(tied.state_dict().Keys, Does.Contain("decoder.weight"), "state_dict keeps both keys, as PyTorch's does");
         Assert.That(tied.Tied, Is.True);
         Assert.That(untied.Tied, Is.False);
-        var decoderWeight = tied.named_parameters().Single(p => p.name == "decoder.weight").parameter;
+        var decoderWeight = tied.named_parameters(remove_duplicate: false).Single(p => p.name == "decoder.weight").parameter;
         using (torch.no_grad()) tied.named_parameters().First().parameter[3, 2] = torch.tensor(5f);
         Assert.That(decoderWeight[3, 2].item<float>(), Is.EqualTo(5f), "one tensor under two names");
     }
