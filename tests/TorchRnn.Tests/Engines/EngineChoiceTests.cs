@@ -15,7 +15,7 @@ public class EngineChoiceTests
     {
         // One generation step of a float32 LSTM on the CPU avoids oneDNN's fixed cost per call.
         yield return Rule("LSTM", ScalarType.Float32, length: 1, packed: false, Engine.Cells).SetName("{m}_OneStepFloat32Lstm_TakesCells");
-        // From two steps on the whole-sequence kernel wins.
+        // From two steps on the whole-sequence kernel (two steps: it depends on the sizes; four or more: it wins).
         yield return Rule("LSTM", ScalarType.Float32, length: 2, packed: false, Engine.Native).SetName("{m}_TwoStepLstm_TakesNative");
         yield return Rule("LSTM", ScalarType.Float32, length: 50, packed: false, Engine.Native).SetName("{m}_LongLstm_TakesNative");
         // float64 has no oneDNN path; GRU and RNN have none either: their native kernel is one call.
@@ -23,7 +23,7 @@ public class EngineChoiceTests
         yield return Rule("GRU", ScalarType.Float32, length: 1, packed: false, Engine.Native).SetName("{m}_OneStepGru_TakesNative");
         yield return Rule("RNN_TANH", ScalarType.Float32, length: 1, packed: false, Engine.Native).SetName("{m}_OneStepRnn_TakesNative");
         // Packed batches on the CPU: the managed recurrence (one input product per layer, no re-packing) for LSTM and
-        // RNN; GRU's longer gate arithmetic goes faster in one native cell call a step.
+        // RNN; GRU's longer gate arithmetic goes faster forward in one native cell call a step.
         yield return Rule("LSTM", ScalarType.Float32, length: 30, packed: true, Engine.Managed).SetName("{m}_PackedLstm_TakesManaged");
         yield return Rule("RNN_TANH", ScalarType.Float64, length: 30, packed: true, Engine.Managed).SetName("{m}_PackedRnn_TakesManaged");
         yield return Rule("GRU", ScalarType.Float32, length: 30, packed: true, Engine.Cells).SetName("{m}_PackedGru_TakesCells");
