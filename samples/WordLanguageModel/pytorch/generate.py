@@ -16,6 +16,7 @@ import time
 import torch
 
 import data
+import threads
 from model import RNNModel, model_shape
 
 here = os.path.dirname(os.path.abspath(__file__))
@@ -38,13 +39,13 @@ parser.add_argument('--log-interval', type=int, default=100,
 parser.add_argument('--model', type=str, default=None, choices=['LSTM', 'GRU', 'RNN_TANH', 'RNN_RELU'],
                     help='the recurrent type (read from the checkpoint; needed for RNN_RELU)')
 parser.add_argument('--threads', type=int, default=0,
-                    help='intra-op threads (torch.set_num_threads); 0 keeps the default')
+                    help='threads for PyTorch and its OpenBLAS (threads.py); 0 keeps the defaults')
 parser.add_argument('--quick', action='store_true',
                     help='for a model trained with --quick: the dictionary of the first 10000 tokens of each split')
 args = parser.parse_args()
 
 if args.threads > 0:
-    torch.set_num_threads(args.threads)
+    threads.set_num_threads(args.threads)
 device = torch.device("cpu")
 
 if args.temperature < 1e-3:

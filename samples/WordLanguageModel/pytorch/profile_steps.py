@@ -8,9 +8,11 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from threads import set_num_threads
+
 threads = int(sys.argv[1]) if len(sys.argv) > 1 else 0
 if threads > 0:
-    torch.set_num_threads(threads)
+    set_num_threads(threads)
 torch.manual_seed(0)
 V, H, L, N = 18328, 200, 35, 20
 emb, rnn, dec = nn.Embedding(V, H), nn.LSTM(H, H, 2, dropout=0.2), nn.Linear(H, V)
