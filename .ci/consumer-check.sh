@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Packs TorchRnn and proves that a NuGet consumer outside this repository builds, gets the Linux loader fix
-# from buildTransitive/, and runs a forward pass. Needs only the .NET SDK and a NuGet feed.
+# Packs TorchRnn and TorchRnn.Onnx and proves that a NuGet consumer outside this repository builds, gets the Linux
+# loader fix from buildTransitive/, runs a forward pass, and exports it to ONNX that ONNX Runtime runs to the same numbers. Needs only the .NET SDK and a NuGet feed.
 #
 # Usage: .ci/consumer-check.sh          (from any folder; called by .ci/run)
 #   KEEP_CONSUMER_DIR=1 keeps the temporary folder (feed, consumer project) for inspection.
@@ -16,8 +16,9 @@ xml_value() { sed -n "s:.*<$1>\([^<]*\)</$1>.*:\1:p" "$2" | head -n 1; }
 base_version=$(xml_value Version "$repo/src/TorchRnn/TorchRnn.csproj")
 torchsharp_version=$(xml_value TorchSharpVersion "$repo/Directory.Packages.props")
 libtorch_version=$(xml_value LibTorchVersion "$repo/Directory.Packages.props")
-[[ -n $base_version && -n $torchsharp_version && -n $libtorch_version ]] \
-    || fail "could not read Version, TorchSharpVersion or LibTorchVersion from the repository"
+onnxruntime_version=$(sed -n 's:.*Include="Microsoft.ML.OnnxRuntime" Version="\([^"]*\)".*:\1:p' "$repo/Directory.Packages.props" | head -n 1)
+[[ -n $base_version && -n $torchsharp_version && -n $libtorch_version && -n $onnxruntime_version ]] \
+    || fail "could not read Version, TorchSharpVersion, LibTorchVersion or Microsoft.ML.OnnxRuntime's version from the repository"
 
 case "$(uname -s)/$(uname -m)" in
     Linux/x86_64) rid=linux-x64 ;;
@@ -34,8 +35,8 @@ packages=${packages%/}
 work=$(mktemp -d "${TMPDIR:-/tmp}/torchrnn-consumer.XXXXXX")
 extracted="$packages/torchrnn/$version"
 cleanup() {
-    rm -rf "$extracted"
-    rmdir "$packages/torchrnn" 2>/dev/null || true
+    rm -rf "$extracted" "$packages/torchrnn.onnx/$version"
+    rmdir "$packages/torchrnn" "$packages/torchrnn.onnx" 2>/dev/null || true
     if [[ ${KEEP_CONSUMER_DIR:-} == 1 ]]; then say "kept $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
@@ -54,6 +55,20 @@ if ! grep -q '<dependency id="TorchSharp" ' <<<"$nuspec" || grep -qi 'Generators
     fail "the package's dependencies are not TorchSharp and PyBridge alone"
 fi
 say "package metadata: release notes, readme, license, repository (git commit), symbols package"
+
+# TorchRnn.Onnx depends on the TorchRnn package of the same version (its project reference, packed with the same
+# -p:PackageVersion) and on Google.Protobuf; the consumer below exports with it.
+say "packing TorchRnn.Onnx $version"
+dotnet build "$repo/src/TorchRnn.Onnx" -c Release -nologo -v:minimal || fail "dotnet build src/TorchRnn.Onnx failed"
+dotnet pack "$repo/src/TorchRnn.Onnx" -c Release --no-build -nologo -v:minimal -o "$work/feed" -p:PackageVersion="$version" \
+    || fail "dotnet pack src/TorchRnn.Onnx failed"
+onnx_nuspec=$(unzip -p "$work/feed/TorchRnn.Onnx.$version.nupkg" TorchRnn.Onnx.nuspec) \
+    || fail "cannot read TorchRnn.Onnx.nuspec from TorchRnn.Onnx.$version.nupkg"
+grep -q "<dependency id=\"TorchRnn\" version=\"$version\"" <<<"$onnx_nuspec" \
+    || fail "TorchRnn.Onnx does not depend on TorchRnn $version"
+grep -q '<dependency id="Google.Protobuf" ' <<<"$onnx_nuspec" || fail "TorchRnn.Onnx does not depend on Google.Protobuf"
+if grep -qi 'Grpc.Tools' <<<"$onnx_nuspec"; then fail "TorchRnn.Onnx passes its build-time Grpc.Tools on to consumers"; fi
+say "TorchRnn.Onnx depends on TorchRnn $version and Google.Protobuf, not on Grpc.Tools"
 
 # The consumer lives outside the repository; empty Directory.* files stop MSBuild's upward search anyway.
 consumer="$work/consumer"
@@ -81,6 +96,8 @@ cat > "$consumer/Consumer.csproj" <<EOF
   </PropertyGroup>
   <ItemGroup>
     <PackageReference Include="TorchRnn" Version="$version" />
+    <PackageReference Include="TorchRnn.Onnx" Version="$version" />
+    <PackageReference Include="Microsoft.ML.OnnxRuntime" Version="$onnxruntime_version" />
     <PackageReference Include="libtorch-cpu-$rid" Version="$libtorch_version" />
   </ItemGroup>
 </Project>
@@ -88,12 +105,16 @@ EOF
 cat > "$consumer/Program.cs" <<'EOF'
 // The README's recommended usings: TorchSharp's at the top, TorchRnn's inside the namespace (one nn, no alias).
 using System;
+using System.IO;
+using System.Linq;
+using Microsoft.ML.OnnxRuntime;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Consumer;
 
 using TorchRnn;
+using TorchRnn.Onnx;
 
 // A model on TorchRnn's nn.Module base, with a layer from the generated part of nn (TorchSharp's Linear).
 sealed class Head : nn.Module<Tensor, Tensor>
@@ -131,6 +152,30 @@ static class Program
         {
             Console.WriteLine("expected the head's scores (1,3,2)");
             return 1;
+        }
+
+        // TorchRnn.Onnx: export the RNN, run it in ONNX Runtime on a longer input and a batch of 4, compare.
+        var path = Path.Combine(Path.GetTempPath(), $"torchrnn-consumer-{Environment.ProcessId}.onnx");
+        try
+        {
+            onnx.export(rnn, torch.randn(1, 3, 5), path);
+            var x = torch.randn(7, 4, 5);
+            var (expected, _) = rnn.call(x);
+            // Errors only: ONNX Runtime warns that h0, an initializer that is also an optional input, is not folded.
+            using var options = new SessionOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR };
+            using var session = new InferenceSession(path, options);
+            using var runOptions = new RunOptions();
+            using var input = OrtValue.CreateTensorValueFromMemory(x.data<float>().ToArray(), [7, 4, 5]);
+            using var results = session.Run(runOptions, new[] { "input" }, new[] { input }, new[] { "output" });
+            var got = results[0].GetTensorDataAsSpan<float>().ToArray();
+            var want = expected.data<float>().ToArray();
+            var worst = got.Length == want.Length ? got.Zip(want, (a, b) => Math.Abs(a - b)).Max() : float.PositiveInfinity;
+            Console.WriteLine($"ONNX Runtime output (7,4,6), largest difference from TorchRnn {worst:G3}");
+            if (!(worst <= 1e-5f)) return 1;
+        }
+        finally
+        {
+            File.Delete(path);
         }
         return 0;
     }
@@ -180,5 +225,5 @@ if [[ $rid == linux-x64 ]]; then
 fi
 
 say "running the consumer"
-(cd "$out" && dotnet Consumer.dll) || fail "the consumer's forward pass failed"
+(cd "$out" && dotnet Consumer.dll) || fail "the consumer's forward pass or its ONNX export failed"
 say "PASS"
