@@ -99,8 +99,8 @@ public abstract class RecurrentModule<TResult> : torch.nn.Module<Tensor, HiddenS
     public abstract string extra_repr();
 
     /// <summary>PyTorch's repr of the module, for example <c>RNN(5, 6, num_layers=2)</c> or <c>RNNCell(3, 2)</c>.</summary>
-    /// <returns>The module's name followed by <see cref="extra_repr"/> in parentheses.</returns>
-    public override string ToString() => $"{GetName()}({extra_repr()})";
+    /// <returns>What <see cref="Py.repr(object?)"/> prints for the module: its type name, then <see cref="extra_repr"/> in parentheses.</returns>
+    public override string ToString() => Py.repr(this);
 
     /// <inheritdoc />
     public override void train(bool train = true)
