@@ -30,6 +30,9 @@ public abstract class RNNBase : RecurrentModule<(Tensor output, HiddenState h_n)
     private LayerWeights[] _weights;
     private ManagedRecurrence? _managed;
     private CellRecurrence? _cells;
+    private GuardedSequence? _guardedNative;
+    private GuardedSequence? _guardedCells;
+    private Func<SequenceEngine, SequenceEngine>? _kernelDouble;
 
     private protected RNNBase(RecurrentMode mode, long input_size, long hidden_size, long num_layers, bool bias,
         bool batch_first, double dropout, bool bidirectional, long proj_size, Device? device, ScalarType? dtype)
@@ -41,6 +44,7 @@ public abstract class RNNBase : RecurrentModule<(Tensor output, HiddenState h_n)
         {
             _native = NativeSequence.Create(_options, device, dtype);
             Adopt(_native.Module);
+            _guardedNative = new GuardedSequence(_native, this);
         }
         else
         {
@@ -84,8 +88,43 @@ public abstract class RNNBase : RecurrentModule<(Tensor output, HiddenState h_n)
     /// <summary>LSTM's projection size H_out, or 0 for no projection (always 0 for RNN and GRU).</summary>
     public long proj_size => _options.ProjSize;
 
-    /// <summary>Tests force an engine here to check each against PyTorch's fixtures; null lets <see cref="EngineChoice"/> choose.</summary>
+    /// <summary>
+    /// Tests ask for an engine here to check each against PyTorch's fixtures; null lets <see cref="EngineChoice"/>
+    /// choose. A vendor kernel asked for is still behind the kernel check, which may route the call around it.
+    /// </summary>
     internal Engine? ForcedEngine { get; set; }
+
+    /// <summary>The verdicts this module reads and adds to: the process's, unless a test or the self-check gives it its own.</summary>
+    internal KernelGuard Guard { get; set; } = KernelGuard.Shared;
+
+    /// <summary>The options, for the kernel check.</summary>
+    internal SequenceOptions Options => _options;
+
+    /// <summary>The current weights of each layer-direction, for the kernel check's reference.</summary>
+    internal LayerWeights[] Weights => _weights;
+
+    /// <summary>The managed engine: the kernel check's fallback.</summary>
+    internal ManagedRecurrence ManagedEngine => Managed();
+
+    /// <summary>The parameters' dtype and device, for the kernel check's key.</summary>
+    internal TensorInfo ParameterTensorInfo => ParameterInfo;
+
+    /// <summary>The parameters' device index, for the kernel check's key.</summary>
+    internal int ParameterDeviceIndex => ParameterDevice.index;
+
+    /// <summary>
+    /// The test seam for the kernel check: every vendor kernel of this module (native and cells) is replaced by what
+    /// <paramref name="wrap"/> makes of it, for example a double that returns wrong numbers.
+    /// </summary>
+    internal void SubstituteKernels(Func<SequenceEngine, SequenceEngine> wrap)
+    {
+        lock (_lazyLock)
+        {
+            _kernelDouble = wrap;
+            if (_native is not null) _guardedNative = new GuardedSequence(wrap(_native), this);
+            _guardedCells = null;
+        }
+    }
 
     private protected RecurrentMode Mode => _options.Mode;
 
@@ -265,22 +304,30 @@ public abstract class RNNBase : RecurrentModule<(Tensor output, HiddenState h_n)
     internal Engine EngineFor(long length, bool packed)
         => ForcedEngine ?? EngineChoice.ForSequence(_options, ParameterInfo.DeviceType, ParameterInfo.DType, length, packed);
 
-    /// <summary>The engine of that kind; without a native module (projections) only the managed one exists.</summary>
+    /// <summary>
+    /// The engine of that kind; without a native module (projections) only the managed one exists. The vendor kernels
+    /// come behind the kernel check (<see cref="GuardedSequence"/>).
+    /// </summary>
     private SequenceEngine EngineOf(Engine kind) => kind switch
     {
-        Engine.Native when _native is not null => _native,
-        Engine.Cells when _native is not null => Cells(),
+        Engine.Native when _guardedNative is not null => _guardedNative,
+        Engine.Cells when _native is not null => GuardedCells(),
         _ => Managed(),
     };
+
+    private GuardedSequence GuardedCells()
+    {
+        lock (_lazyLock)
+        {
+            if (_guardedCells is not null) return _guardedCells;
+            _cells ??= new CellRecurrence(_options, _weights, ParameterDevice, ParameterInfo.DType);
+            return _guardedCells = new GuardedSequence(_kernelDouble?.Invoke(_cells) ?? _cells, this);
+        }
+    }
 
     private ManagedRecurrence Managed()
     {
         lock (_lazyLock) return _managed ??= new ManagedRecurrence(_options, _weights);
-    }
-
-    private CellRecurrence Cells()
-    {
-        lock (_lazyLock) return _cells ??= new CellRecurrence(_options, _weights, ParameterDevice, ParameterInfo.DType);
     }
 
     /// <summary>
@@ -425,6 +472,7 @@ public abstract class RNNBase : RecurrentModule<(Tensor output, HiddenState h_n)
             _managed = null;
             _cells?.Dispose();
             _cells = null;
+            _guardedCells = null;
         }
     }
 
@@ -434,6 +482,7 @@ public abstract class RNNBase : RecurrentModule<(Tensor output, HiddenState h_n)
         {
             _cells?.Dispose();
             _cells = null;
+            _guardedCells = null;
         }
     }
 }

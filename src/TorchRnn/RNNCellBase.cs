@@ -20,6 +20,7 @@ public abstract class RNNCellBase : RecurrentModule<HiddenState>
 {
     private readonly RecurrentMode _mode;
     private readonly NativeCell? _native;
+    private GuardedCell? _guarded;
     private LayerWeights _weights;
 
     private protected RNNCellBase(string name, RecurrentMode mode, long input_size, long hidden_size, bool bias,
@@ -33,6 +34,7 @@ public abstract class RNNCellBase : RecurrentModule<HiddenState>
         {
             _native = NativeCell.Create(mode, input_size, hidden_size, bias, device, dtype);
             Adopt(_native.Module);
+            _guarded = new GuardedCell(_native, this);
         }
         else
         {
@@ -51,6 +53,41 @@ public abstract class RNNCellBase : RecurrentModule<HiddenState>
 
     /// <summary>RNNCell's nonlinearity, from the mode.</summary>
     private protected RecurrentMode Mode => _mode;
+
+    /// <summary>The mode, for the kernel check's reference step.</summary>
+    internal RecurrentMode RecurrentMode => _mode;
+
+    /// <summary>The verdicts this cell reads and adds to: the process's, unless a test or the self-check gives it its own.</summary>
+    internal KernelGuard Guard { get; set; } = KernelGuard.Shared;
+
+    /// <summary>The current weights, for the kernel check's reference.</summary>
+    internal LayerWeights Weights => _weights;
+
+    /// <summary>The parameters' dtype and device, for the kernel check's key.</summary>
+    internal TensorInfo ParameterTensorInfo => ParameterInfo;
+
+    /// <summary>The parameters' device index, for the kernel check's key.</summary>
+    internal int ParameterDeviceIndex => ParameterDevice.index;
+
+    /// <summary>The test seam for the kernel check: the native cell is replaced by what <paramref name="wrap"/> makes of it.</summary>
+    internal void SubstituteKernel(Func<NativeCell, NativeCell> wrap)
+    {
+        if (_native is not null) _guarded = new GuardedCell(wrap(_native), this);
+    }
+
+    /// <summary>
+    /// One managed step on batched input (N, H_in) from <paramref name="hx"/> or zeros: the kernel check's fallback,
+    /// and the engine of cells with <c>hidden_size</c> 0.
+    /// </summary>
+    internal HiddenState ManagedStep(Tensor input, HiddenState? hx)
+    {
+        using var scope = torch.NewDisposeScope();
+        var batch = input.size(0);
+        var state = hx ?? new HiddenState(
+            torch.zeros(batch, hidden_size, input.dtype, ParameterDevice),
+            _mode.HasCell() ? torch.zeros(batch, hidden_size, input.dtype, ParameterDevice) : null);
+        return ManagedRecurrence.Prepare(_mode, _weights, input.unsqueeze(0), batchSizes: null).Step(0, state).MoveToOuterDisposeScope();
+    }
 
     /// <inheritdoc />
     public override string extra_repr()
@@ -143,16 +180,14 @@ public abstract class RNNCellBase : RecurrentModule<HiddenState>
         if (c is not null) Checks.ProductDType(cInfo.DType, parameters.DType, "hx");
 
         // Batched input on the native cell, the common case, is one native call (LibTorch makes the zero state).
-        if (batched && _native is not null) return _native.Step(input, hx);
+        if (batched && _guarded is not null) return _guarded.Step(input, hx);
 
         using var scope = torch.NewDisposeScope();
         if (!batched) input = input.unsqueeze(0);
         var state = new HiddenState(
             h is null ? torch.zeros(batch, hidden_size, x.DType, ParameterDevice) : batched ? h : h.unsqueeze(0),
             !lstm ? null : c is null ? torch.zeros(batch, hidden_size, x.DType, ParameterDevice) : batched ? c : c.unsqueeze(0));
-        var next = _native is not null
-            ? _native.Step(input, state)
-            : ManagedRecurrence.Prepare(_mode, _weights, input.unsqueeze(0), batchSizes: null).Step(0, state);
+        var next = _guarded is not null ? _guarded.Step(input, state) : ManagedStep(input, state);
         if (!batched) next = new HiddenState(next.h.squeeze(0), next.c?.squeeze(0));
         return next.MoveToOuterDisposeScope();
     }

@@ -102,6 +102,11 @@ public abstract class RecurrentModule<TResult> : torch.nn.Module<Tensor, HiddenS
     /// <returns>What <see cref="Py.repr(object?)"/> prints for the module: its type name, then <see cref="extra_repr"/> in parentheses.</returns>
     public override string ToString() => Py.repr(this);
 
+    /// <summary>The repr, made once: it shows only the options, which never change (the kernel check's key names it).</summary>
+    internal string Repr => _repr ??= ToString();
+
+    private string? _repr;
+
     /// <inheritdoc />
     public override void train(bool train = true)
     {

@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.Globalization;
 using System.IO;
 using System.Linq;
@@ -126,7 +125,7 @@ public static class EngineRunner
         }
         module.ForcedEngine = Engine.Native;
         var calls = 1;
-        while (Time(call, calls) < blockSeconds && calls < 1 << 16) calls *= 2;
+        while (Stats.Time(call, calls) < blockSeconds && calls < 1 << 16) calls *= 2;
         var times = Engines.ToDictionary(e => e, _ => new List<double>());
         for (var r = 0; r < rounds; r++)
         {
@@ -134,7 +133,7 @@ public static class EngineRunner
             {
                 var engine = Engines[(k + r) % Engines.Length];
                 module.ForcedEngine = engine;
-                times[engine].Add(Time(call, calls) / calls);
+                times[engine].Add(Stats.Time(call, calls) / calls);
             }
         }
         module.ForcedEngine = null;
@@ -142,10 +141,4 @@ public static class EngineRunner
         return Engines.ToDictionary(e => e, e => (Stats.Median(times[e]), Stats.Median(times[e].Zip(native, (a, b) => a / b))));
     }
 
-    private static double Time(Action action, int calls)
-    {
-        var watch = Stopwatch.StartNew();
-        for (var i = 0; i < calls; i++) action();
-        return watch.Elapsed.TotalSeconds;
-    }
 }

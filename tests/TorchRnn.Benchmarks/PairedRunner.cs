@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.Globalization;
 using System.IO;
 using System.Linq;
@@ -81,7 +80,7 @@ public static class PairedRunner
             torchRnn();
         }
         var calls = 1;
-        while (Time(torchSharp, calls) < 0.020 && calls < 1 << 20) calls *= 2;
+        while (Stats.Time(torchSharp, calls) < 0.020 && calls < 1 << 20) calls *= 2;
 
         var ratios = new double[rounds];
         var sharpTimes = new double[rounds];
@@ -90,13 +89,13 @@ public static class PairedRunner
         {
             if (r % 2 == 0)
             {
-                sharpTimes[r] = Time(torchSharp, calls);
-                rnnTimes[r] = Time(torchRnn, calls);
+                sharpTimes[r] = Stats.Time(torchSharp, calls);
+                rnnTimes[r] = Stats.Time(torchRnn, calls);
             }
             else
             {
-                rnnTimes[r] = Time(torchRnn, calls);
-                sharpTimes[r] = Time(torchSharp, calls);
+                rnnTimes[r] = Stats.Time(torchRnn, calls);
+                sharpTimes[r] = Stats.Time(torchSharp, calls);
             }
             ratios[r] = rnnTimes[r] / sharpTimes[r];
         }
@@ -108,10 +107,4 @@ public static class PairedRunner
         return text;
     }
 
-    private static double Time(Action action, int calls)
-    {
-        var watch = Stopwatch.StartNew();
-        for (var i = 0; i < calls; i++) action();
-        return watch.Elapsed.TotalSeconds;
-    }
 }

@@ -25,6 +25,14 @@ public static class Stats
         return sorted[low] + (sorted[high] - sorted[low]) * (at - low);
     }
 
+    /// <summary>The wall-clock seconds <paramref name="calls"/> calls of <paramref name="action"/> take.</summary>
+    public static double Time(System.Action action, int calls)
+    {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        for (var i = 0; i < calls; i++) action();
+        return watch.Elapsed.TotalSeconds;
+    }
+
     public static string Format(double seconds) => seconds switch
     {
         < 1e-3 => string.Create(CultureInfo.InvariantCulture, $"{seconds * 1e6:F1} µs"),

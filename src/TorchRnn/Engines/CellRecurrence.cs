@@ -34,7 +34,7 @@ internal sealed class CellRecurrence : SteppedRecurrence, IDisposable
     }
 
     /// <inheritdoc />
-    public override Engine Kind => Engine.Cells;
+    public override string Kernel => _cells[0].Kernel;
 
     /// <inheritdoc />
     protected override DirectionSteps Prepare(int index, Tensor layerInput, long[]? batchSizes)

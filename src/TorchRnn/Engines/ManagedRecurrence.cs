@@ -16,7 +16,7 @@ namespace TorchRnn;
 internal sealed class ManagedRecurrence(SequenceOptions options, LayerWeights[] weights) : SteppedRecurrence(options)
 {
     /// <inheritdoc />
-    public override Engine Kind => Engine.Managed;
+    public override string Kernel => "TorchRnn's managed recurrence";
 
     /// <inheritdoc />
     protected override DirectionSteps Prepare(int index, Tensor layerInput, long[]? batchSizes)

@@ -13,6 +13,9 @@ internal abstract class NativeCell : IDisposable
     /// <summary>The native module.</summary>
     public abstract torch.nn.Module Module { get; }
 
+    /// <summary>LibTorch's cell function, in words, as the kernel check reports it.</summary>
+    public abstract string Kernel { get; }
+
     /// <summary>
     /// Creates the cell for <paramref name="mode"/> without moving the generator. Its own initial weights are
     /// meant to be replaced (<see cref="Share"/>) or adopted by the module that owns it.

@@ -13,15 +13,18 @@ internal sealed class NativeGruOrRnn(
     torch.nn.Module module,
     Func<Tensor, Tensor, (Tensor output, Tensor h_n)> forward,
     Func<NativePackedSequence, Tensor, (NativePackedSequence output, Tensor h_n)> forwardPacked,
-    Action flattenParameters) : NativeSequence
+    Action flattenParameters,
+    string kernel) : NativeSequence
 {
     /// <summary>The engine of TorchSharp's GRU.</summary>
-    public static NativeGruOrRnn Of(TorchSharp.Modules.GRU gru) => new(gru, gru.forward, gru.call, gru.flatten_parameters);
+    public static NativeGruOrRnn Of(TorchSharp.Modules.GRU gru) => new(gru, gru.forward, gru.call, gru.flatten_parameters, "LibTorch's GRU kernel");
 
     /// <summary>The engine of TorchSharp's RNN.</summary>
-    public static NativeGruOrRnn Of(TorchSharp.Modules.RNN rnn) => new(rnn, rnn.forward, rnn.call, rnn.flatten_parameters);
+    public static NativeGruOrRnn Of(TorchSharp.Modules.RNN rnn) => new(rnn, rnn.forward, rnn.call, rnn.flatten_parameters, "LibTorch's RNN kernel");
 
     public override torch.nn.Module Module => module;
+
+    public override string Kernel => kernel;
 
     public override void FlattenParameters() => flattenParameters();
 

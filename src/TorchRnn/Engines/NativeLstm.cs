@@ -9,6 +9,8 @@ internal sealed class NativeLstm(TorchSharp.Modules.LSTM module) : NativeSequenc
 {
     public override torch.nn.Module Module => module;
 
+    public override string Kernel => "LibTorch's LSTM kernel (oneDNN for float32 on the CPU)";
+
     public override void FlattenParameters() => module.flatten_parameters();
 
     protected override (Tensor output, HiddenState h_n) Forward(Tensor input, HiddenState h0)

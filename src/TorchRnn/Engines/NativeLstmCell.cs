@@ -8,6 +8,8 @@ internal sealed class NativeLstmCell(TorchSharp.Modules.LSTMCell cell, long hidd
 {
     public override torch.nn.Module Module => cell;
 
+    public override string Kernel => "LibTorch's lstm_cell";
+
     public override HiddenState Step(Tensor input, HiddenState? hx)
     {
         if (hx is { } state)

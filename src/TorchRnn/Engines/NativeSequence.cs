@@ -11,9 +11,6 @@ namespace TorchRnn;
 /// </summary>
 internal abstract class NativeSequence : SequenceEngine, IDisposable
 {
-    /// <inheritdoc />
-    public sealed override Engine Kind => Engine.Native;
-
     /// <summary>The native module, which owns the parameters (registered on the TorchRnn module under the same names).</summary>
     public abstract torch.nn.Module Module { get; }
 
@@ -37,9 +34,24 @@ internal abstract class NativeSequence : SequenceEngine, IDisposable
     public abstract void FlattenParameters();
 
     /// <inheritdoc />
-    /// <remarks>The native module's dropout follows its <c>train()</c> mode, which the TorchRnn module keeps in step.</remarks>
+    /// <remarks>
+    /// The native module's dropout follows its <c>train()</c> mode, which the TorchRnn module keeps in step; a run
+    /// asked for without training while the module trains (the kernel check's run without dropout) switches it off
+    /// for that call.
+    /// </remarks>
     public sealed override (Tensor output, HiddenState h_n) Run(Tensor input, HiddenState h0, bool training)
-        => Forward(input, h0);
+    {
+        if (training || !Module.training) return Forward(input, h0);
+        Module.eval();
+        try
+        {
+            return Forward(input, h0);
+        }
+        finally
+        {
+            Module.train();
+        }
+    }
 
     /// <summary>The native module's forward on checked, batched input with explicit states.</summary>
     protected abstract (Tensor output, HiddenState h_n) Forward(Tensor input, HiddenState h0);
@@ -71,10 +83,23 @@ internal abstract class NativeSequence : SequenceEngine, IDisposable
             for (var j = 0; j < size; j++) lengths[j]++;
         }
         using var packed = torch.nn.utils.rnn.pack_padded_sequence(padded, torch.tensor(lengths), batch_first: false, enforce_sorted: true);
-        var (output, h_n) = ForwardPacked(packed, h0);
+        var (output, h_n) = training || !Module.training ? ForwardPacked(packed, h0) : ForwardPackedWithoutDropout(packed, h0);
         Tensor result;
         using (output) result = output.data.alias();
         return (result.MoveToOuterDisposeScope(), h_n.MoveToOuterDisposeScope());
+    }
+
+    private (NativePackedSequence output, HiddenState h_n) ForwardPackedWithoutDropout(NativePackedSequence input, HiddenState h0)
+    {
+        Module.eval();
+        try
+        {
+            return ForwardPacked(input, h0);
+        }
+        finally
+        {
+            Module.train();
+        }
     }
 
     /// <summary>The native module's packed forward.</summary>

@@ -12,8 +12,8 @@ namespace TorchRnn;
 /// </remarks>
 internal abstract class SequenceEngine
 {
-    /// <summary>Which engine this is.</summary>
-    public abstract Engine Kind { get; }
+    /// <summary>What computes, in words, as the kernel check reports it: <c>LibTorch's LSTM kernel (...)</c>.</summary>
+    public abstract string Kernel { get; }
 
     /// <summary>
     /// The stack over batched input: <paramref name="input"/> (L, N, H_in), or (N, L, H_in) when batch-first;

@@ -1,0 +1,62 @@
+using TorchRnn.Diagnostics;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TorchRnn;
+
+/// <summary>
+/// A cell module's native cell (LibTorch's <c>lstm_cell</c>, <c>gru_cell</c>, ...) behind the kernel check, as
+/// <see cref="GuardedSequence"/> guards the sequence kernels: the first step of each configuration is also computed by
+/// the managed step in float64; a wrong cell is reported once and its configuration runs the managed step from then on.
+/// </summary>
+internal sealed class GuardedCell(NativeCell cell, RNNCellBase owner)
+{
+    /// <summary>One step on batched input (N, H_in) from <paramref name="hx"/>, or from zeros when null.</summary>
+    public HiddenState Step(Tensor input, HiddenState? hx)
+    {
+        if (!KernelCheck.Enabled) return cell.Step(input, hx);
+        var parameters = owner.ParameterTensorInfo;
+        var grad = torch.is_grad_enabled() && (input.requires_grad || owner.Weights.w_ih.requires_grad);
+        var key = new GuardKey(cell.Kernel, owner.Repr, parameters.DType, parameters.DeviceType, owner.ParameterDeviceIndex, grad,
+            Training: false, input.size(0), Packed: false);
+        switch (owner.Guard.Lookup(key))
+        {
+            case true: return cell.Step(input, hx);
+            case false: return owner.ManagedStep(input, hx);
+        }
+        if (!Finite(input, hx)) return owner.ManagedStep(input, hx);
+
+        var next = cell.Step(input, hx);
+        if (Judge(key, input, hx, next)) return next;
+        next.Dispose();
+        return owner.ManagedStep(input, hx);
+    }
+
+    private bool Judge(in GuardKey key, Tensor input, HiddenState? hx, HiddenState next)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var w = owner.Weights;
+        var weights = new LayerWeights(Wide(w.w_ih)!, Wide(w.w_hh)!, Wide(w.b_ih), Wide(w.b_hh), null);
+        var x = input.detach().to(ScalarType.Float64);
+        var batch = input.size(0);
+        var hidden = owner.hidden_size;
+        var state = new HiddenState(
+            hx?.h.detach().to(ScalarType.Float64) ?? x.new_zeros(batch, hidden),
+            next.c is null ? null : hx?.c?.detach().to(ScalarType.Float64) ?? x.new_zeros(batch, hidden));
+        var expected = ManagedRecurrence.Prepare(owner.RecurrentMode, weights, x.unsqueeze(0), batchSizes: null).Step(0, state);
+        return next.c is null
+            ? owner.Guard.Judge(key, [next.h], [expected.h])
+            : owner.Guard.Judge(key, [next.h, next.c], [expected.h, expected.c!]);
+
+        static TorchSharp.Modules.Parameter? Wide(TorchSharp.Modules.Parameter? p)
+            => p is null ? null : new TorchSharp.Modules.Parameter(p.detach().to(ScalarType.Float64), requires_grad: false);
+    }
+
+    private static bool Finite(Tensor input, HiddenState? hx)
+    {
+        using var scope = torch.NewDisposeScope();
+        return input.isfinite().all().item<bool>()
+            && (hx is not { } s || (s.h.isfinite().all().item<bool>() && (s.c is null || s.c.isfinite().all().item<bool>())));
+    }
+}

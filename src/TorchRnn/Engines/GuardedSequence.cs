@@ -1,0 +1,154 @@
+using System.Collections.Generic;
+using TorchRnn.Diagnostics;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TorchRnn;
+
+/// <summary>
+/// A vendor kernel (<see cref="Engine.Native"/> or <see cref="Engine.Cells"/>) behind the kernel check: the first call
+/// of each configuration (<see cref="GuardKey"/>) is also computed by the managed engine in float64 and compared; a
+/// configuration whose kernel was right runs the kernel from then on, one whose kernel was wrong runs the module's
+/// managed engine (the reference's equations in the module's dtype), and so does any call of a configuration not yet
+/// judged whose input or state holds NaN or infinities (a comparison there would prove nothing).
+/// </summary>
+internal sealed class GuardedSequence(SequenceEngine kernel, RNNBase owner) : SequenceEngine
+{
+    /// <inheritdoc />
+    public override string Kernel => kernel.Kernel;
+
+    /// <inheritdoc />
+    public override (Tensor output, HiddenState h_n) Run(Tensor input, HiddenState h0, bool training)
+        => Verdict(input, h0, training, packed: false, out var key) switch
+        {
+            true => kernel.Run(input, h0, training),
+            false => owner.ManagedEngine.Run(input, h0, training),
+            null => Checked(key, input, h0, training, run => kernel.Run(input, h0, run), run => owner.ManagedEngine.Run(input, h0, run),
+                reference => reference.Run(Wide(input), Wide(h0), false)),
+        };
+
+    /// <inheritdoc />
+    public override (Tensor data, HiddenState h_n) RunPacked(Tensor data, long[] batchSizes, HiddenState h0, bool training)
+        => Verdict(data, h0, training, packed: true, out var key) switch
+        {
+            true => kernel.RunPacked(data, batchSizes, h0, training),
+            false => owner.ManagedEngine.RunPacked(data, batchSizes, h0, training),
+            null => Checked(key, data, h0, training, run => kernel.RunPacked(data, batchSizes, h0, run),
+                run => owner.ManagedEngine.RunPacked(data, batchSizes, h0, run), reference => reference.RunPacked(Wide(data), batchSizes, Wide(h0), false)),
+        };
+
+    /// <summary>
+    /// Whether this call may run the kernel (true: the check is off, or the kernel was right), must not (false), or
+    /// has no verdict yet (null). The common case costs the key and one lookup, and allocates nothing.
+    /// </summary>
+    private bool? Verdict(Tensor input, HiddenState h0, bool training, bool packed, out GuardKey key)
+    {
+        key = default;
+        if (!KernelCheck.Enabled) return true;
+        key = Key(input, h0, training, packed);
+        // A module is mostly called the same way again: its last verdict answers without hashing the key. The pair is
+        // one object, so another thread sees a whole one or none.
+        var guard = owner.Guard;
+        if (_last is { } last && last.Guard == guard && last.Generation == guard.Generation && last.Key == key) return last.Right;
+        var generation = guard.Generation;
+        var verdict = guard.Lookup(key);
+        if (verdict is { } right) _last = new LastVerdict(guard, generation, key, right);
+        return verdict;
+    }
+
+    private LastVerdict? _last;
+
+    private sealed record LastVerdict(KernelGuard Guard, int Generation, GuardKey Key, bool Right);
+
+    /// <summary>
+    /// A call of a configuration with no verdict: input or states with NaN or infinities go to the managed engine
+    /// (a comparison there would prove nothing); otherwise the kernel's result is judged against the reference and
+    /// returned if right, else replaced by the managed engine's. Dropout between layers draws masks the reference
+    /// cannot repeat, so then a run without it (which draws nothing) is judged, and the call itself is made on
+    /// whichever engine the verdict allows.
+    /// </summary>
+    private (Tensor output, HiddenState h_n) Checked(GuardKey key, Tensor input, HiddenState h0, bool training,
+        System.Func<bool, (Tensor output, HiddenState h_n)> runKernel, System.Func<bool, (Tensor output, HiddenState h_n)> runManaged,
+        System.Func<ManagedRecurrence, (Tensor output, HiddenState h_n)> runReference)
+    {
+        if (!Finite(input, h0)) return runManaged(training);
+        if (Drops(training))
+        {
+            var (unregularised, last) = runKernel(false);
+            try
+            {
+                Judge(key, unregularised, last, runReference);
+            }
+            finally
+            {
+                unregularised.Dispose();
+                last.Dispose();
+            }
+            return owner.Guard.Lookup(key) == true ? runKernel(training) : runManaged(training);
+        }
+
+        var (output, h_n) = runKernel(training);
+        if (Judge(key, output, h_n, runReference)) return (output, h_n);
+        output.Dispose();
+        h_n.Dispose();
+        return runManaged(training);
+    }
+
+    private bool Drops(bool training) => training && owner.Options.Dropout > 0 && owner.Options.NumLayers > 1;
+
+    /// <summary>
+    /// The key of this call. Autograd counts as on when it is enabled and the input or the weights need gradients: that
+    /// is when LibTorch runs its training kernels (oneDNN's <c>forward_training</c>) instead of its inference ones.
+    /// </summary>
+    private GuardKey Key(Tensor input, HiddenState h0, bool training, bool packed)
+    {
+        var parameters = owner.ParameterTensorInfo;
+        var grad = torch.is_grad_enabled() && (input.requires_grad || owner.Weights[0].w_ih.requires_grad);
+        return new GuardKey(kernel.Kernel, owner.Repr, parameters.DType, parameters.DeviceType, owner.ParameterDeviceIndex, grad,
+            training, h0.h.size(1), packed);
+    }
+
+    /// <summary>
+    /// Runs the reference (the managed engine over float64 copies of the weights, without gradients) and judges the
+    /// kernel's results against it.
+    /// </summary>
+    private bool Judge(in GuardKey key, Tensor output, HiddenState h_n,
+        System.Func<ManagedRecurrence, (Tensor output, HiddenState h_n)> runReference)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var reference = new ManagedRecurrence(owner.Options, Float64(owner.Weights));
+        var (expected, expectedState) = runReference(reference);
+        List<Tensor> got = [output, h_n.h], wanted = [expected, expectedState.h];
+        if (h_n.c is not null)
+        {
+            got.Add(h_n.c);
+            wanted.Add(expectedState.c!);
+        }
+        return owner.Guard.Judge(key, got, wanted);
+    }
+
+    private static LayerWeights[] Float64(LayerWeights[] weights)
+    {
+        var copies = new LayerWeights[weights.Length];
+        for (var i = 0; i < weights.Length; i++)
+        {
+            var w = weights[i];
+            copies[i] = new LayerWeights(Wide(w.w_ih)!, Wide(w.w_hh)!, Wide(w.b_ih), Wide(w.b_hh), Wide(w.w_hr));
+        }
+        return copies;
+
+        static TorchSharp.Modules.Parameter? Wide(TorchSharp.Modules.Parameter? p)
+            => p is null ? null : new TorchSharp.Modules.Parameter(p.detach().to(ScalarType.Float64), requires_grad: false);
+    }
+
+    private static Tensor Wide(Tensor t) => t.detach().to(ScalarType.Float64);
+
+    private static HiddenState Wide(HiddenState s) => new(Wide(s.h), s.c is null ? null : Wide(s.c));
+
+    private static bool Finite(Tensor input, HiddenState h0)
+    {
+        using var scope = torch.NewDisposeScope();
+        return input.isfinite().all().item<bool>() && h0.h.isfinite().all().item<bool>() && (h0.c is null || h0.c.isfinite().all().item<bool>());
+    }
+}
