@@ -76,7 +76,7 @@ internal static class PortingTable
             var loss = F.mse_loss(model.call(input), target);
             loss.backward();
             // py: return loss   # in the closure given to optimizer.step
-            return loss.detach();
+            return loss;
         });
         // py: torch.save(model.state_dict(), "model.pt")
         Checkpoint.save(model, "model.pt");
