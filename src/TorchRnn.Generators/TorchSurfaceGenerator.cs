@@ -64,7 +64,8 @@ public sealed class TorchSurfaceGenerator : IIncrementalGenerator
     {
         var torchSharp = compilation.GetTypeByMetadataName("TorchSharp.torch+" + name);
         var ours = compilation.GetTypeByMetadataName("TorchRnn." + name);
-        if (torchSharp == null || ours == null)
+        // Only in TorchRnn's own build: a consumer's compilation sees TorchRnn.nn in metadata, and gets the analyzer alone.
+        if (torchSharp == null || ours == null || !SymbolEqualityComparer.Default.Equals(ours.ContainingAssembly, compilation.Assembly))
         {
             return null;
         }
