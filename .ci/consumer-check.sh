@@ -103,13 +103,16 @@ cat > "$consumer/Consumer.csproj" <<EOF
 </Project>
 EOF
 cat > "$consumer/Program.cs" <<'EOF'
-// The README's recommended usings: TorchSharp's at the top, TorchRnn's inside the namespace (one nn, no alias).
+// The README's recommended usings: TorchSharp's at the top, TorchRnn's inside the namespace (one nn, no alias), and
+// beside ONNX Runtime's tensors one alias for Tensor (else CS0104).
 using System;
 using System.IO;
 using System.Linq;
 using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
 using TorchSharp;
 using static TorchSharp.torch;
+using Tensor = TorchSharp.torch.Tensor;
 
 namespace Consumer;
 

@@ -14,26 +14,15 @@ namespace TorchRnn;
 /// (3 * H_out), gates in the order r, z, n. The typed <c>forward</c> and <c>call</c> take and return h as a tensor;
 /// <see cref="RNNBase"/>'s take a <see cref="HiddenState"/>.
 /// </remarks>
-public sealed class GRU : RNNBase
+#pragma warning disable CS0618 // HiddenStateRNNBase is obsolete for users; GRU keeps deriving from it until it is removed.
+public sealed class GRU : HiddenStateRNNBase
+#pragma warning restore CS0618
 {
     internal GRU(long input_size, long hidden_size, long num_layers, bool bias, bool batch_first, double dropout,
         bool bidirectional, Device? device, ScalarType? dtype)
-        : base(RecurrentMode.Gru, input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, proj_size: 0,
-            device, dtype)
+        : base(RecurrentMode.Gru, input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, device, dtype)
     {
     }
-
-    /// <inheritdoc cref="RNN.forward(Tensor, Tensor?)"/>
-    public (Tensor output, Tensor h_n) forward(Tensor input, Tensor? hx = null) => Typed(forward(input, State(hx)));
-
-    /// <inheritdoc cref="RNN.call(Tensor, Tensor?)"/>
-    public (Tensor output, Tensor h_n) call(Tensor input, Tensor? hx = null) => Typed(call(input, State(hx)));
-
-    /// <inheritdoc cref="RNN.forward(PackedSequence, Tensor?)"/>
-    public (PackedSequence output, Tensor h_n) forward(PackedSequence input, Tensor? hx = null) => Typed(forward(input, State(hx)));
-
-    /// <inheritdoc cref="RNN.call(PackedSequence, Tensor?)"/>
-    public (PackedSequence output, Tensor h_n) call(PackedSequence input, Tensor? hx = null) => Typed(call(input, State(hx)));
 }
 
 public static partial class nn

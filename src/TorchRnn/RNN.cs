@@ -1,4 +1,3 @@
-using System;
 using static TorchSharp.torch;
 
 namespace TorchRnn;
@@ -19,58 +18,19 @@ namespace TorchRnn;
 /// <c>bias_ih_l{k}</c> and <c>bias_hh_l{k}</c> (H_out), with <c>_reverse</c> twins when bidirectional. The typed
 /// <c>forward</c> and <c>call</c> take and return h as a tensor; <see cref="RNNBase"/>'s take a <see cref="HiddenState"/>.
 /// </remarks>
-public sealed class RNN : RNNBase
+#pragma warning disable CS0618 // HiddenStateRNNBase is obsolete for users; RNN keeps deriving from it until it is removed.
+public sealed class RNN : HiddenStateRNNBase
+#pragma warning restore CS0618
 {
     internal RNN(long input_size, long hidden_size, long num_layers, string nonlinearity, bool bias, bool batch_first,
         double dropout, bool bidirectional, Device? device, ScalarType? dtype)
         : base(RecurrentModes.FromNonlinearity(nonlinearity), input_size, hidden_size, num_layers, bias, batch_first,
-            dropout, bidirectional, proj_size: 0, device, dtype)
+            dropout, bidirectional, device, dtype)
     {
     }
 
     /// <summary>The nonlinearity, <c>tanh</c> or <c>relu</c>. PyTorch's repr of RNN never shows it.</summary>
     public string nonlinearity => Mode.Nonlinearity();
-
-    /// <summary>Runs the module over a sequence, with h as a tensor.</summary>
-    /// <param name="input">(L, N, H_in), (N, L, H_in) when <see cref="RNNBase.batch_first"/>, or unbatched (L, H_in).</param>
-    /// <param name="hx">The initial hidden state, (D * num_layers, N, H_out) or unbatched (D * num_layers, H_out); zeros when null.</param>
-    /// <returns>
-    /// <c>output</c>, the last layer's h_t for every t: (L, N, D * H_out), (N, L, D * H_out) when batch-first,
-    /// unbatched (L, D * H_out); and <c>h_n</c>, every layer's final state, shaped like <paramref name="hx"/>.
-    /// </returns>
-    /// <exception cref="ArgumentException">
-    /// The input or hx has the wrong rank, dtype, feature size, shape or device, or is disposed, or the sequence is
-    /// empty; the message is PyTorch's where PyTorch has one.
-    /// </exception>
-    /// <exception cref="ObjectDisposedException">The module was disposed.</exception>
-    public (Tensor output, Tensor h_n) forward(Tensor input, Tensor? hx = null) => Typed(forward(input, State(hx)));
-
-    /// <summary>Runs the tensor <c>forward</c> with the module's hooks, as calling the module does in PyTorch.</summary>
-    /// <param name="input">(L, N, H_in), (N, L, H_in) when batch-first, or unbatched (L, H_in).</param>
-    /// <param name="hx">The initial hidden state; zeros when omitted.</param>
-    /// <returns><c>(output, h_n)</c> as the tensor <c>forward</c> returns them.</returns>
-    /// <exception cref="ArgumentException">As the tensor <c>forward</c>.</exception>
-    /// <exception cref="ObjectDisposedException">The module was disposed.</exception>
-    public (Tensor output, Tensor h_n) call(Tensor input, Tensor? hx = null) => Typed(call(input, State(hx)));
-
-    /// <summary>Runs the module over a batch of variable-length sequences, with h as a tensor; the padding is never computed.</summary>
-    /// <param name="input">A <see cref="PackedSequence"/> of (sum of lengths, H_in) data.</param>
-    /// <param name="hx">The initial hidden state, (D * num_layers, N, H_out) in the batch's original order; zeros when null.</param>
-    /// <returns>
-    /// <c>output</c>, packed like <paramref name="input"/> with (sum of lengths, D * H_out) data, and <c>h_n</c>, each
-    /// sequence's state after its own last step, (D * num_layers, N, H_out) in the original order.
-    /// </returns>
-    /// <exception cref="ArgumentException">The sequence is inconsistent, or the data or hx has the wrong dtype, size, shape or device.</exception>
-    /// <exception cref="ObjectDisposedException">The module was disposed.</exception>
-    public (PackedSequence output, Tensor h_n) forward(PackedSequence input, Tensor? hx = null) => Typed(forward(input, State(hx)));
-
-    /// <summary>Runs the packed <c>forward</c> with the module's hooks for packed input (see <see cref="RNNBase.call(PackedSequence, HiddenState?)"/>).</summary>
-    /// <param name="input">A <see cref="PackedSequence"/> of (sum of lengths, H_in) data.</param>
-    /// <param name="hx">The initial hidden state; zeros when omitted.</param>
-    /// <returns><c>(output, h_n)</c> as the packed <c>forward</c> returns them.</returns>
-    /// <exception cref="ArgumentException">As the packed <c>forward</c>.</exception>
-    /// <exception cref="ObjectDisposedException">The module was disposed.</exception>
-    public (PackedSequence output, Tensor h_n) call(PackedSequence input, Tensor? hx = null) => Typed(call(input, State(hx)));
 }
 
 public static partial class nn

@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
-using System.Reflection;
 using NUnit.Framework;
 using TorchSharp;
 
@@ -22,8 +21,9 @@ public class NnSurfaceTests
     [Test]
     public void EveryTorchSharpNnMethod_HasAForwarderWithTheSameSignature()
     {
-        var missing = new List<string>();
-        Compare(typeof(torch.nn), typeof(nn), "nn", missing);
+        var missing = Support.Surface.Missing(typeof(torch.nn), typeof(nn), "nn", Replaced,
+            type => TypesUsedFromTorchSharp.Contains(type.Name) || type.Name.StartsWith("Module`", StringComparison.Ordinal));
+
         Assert.That(missing, Is.Empty);
     }
 
@@ -58,70 +58,8 @@ public class NnSurfaceTests
             "utils.rnn.pack_padded_sequence", "utils.rnn.pad_packed_sequence", "utils.rnn.pad_sequence", "utils.rnn.pack_sequence",
             "Module`2", "Module`3", "Module`4",
         ];
-        var absent = members.Where(m => !Has(typeof(nn), m.Split('.'))).ToArray();
+        var absent = members.Where(m => !Support.Surface.Has(typeof(nn), m.Split('.'))).ToArray();
 
         Assert.That(absent, Is.Empty);
-    }
-
-    private static bool Has(Type type, string[] path)
-    {
-        if (path.Length == 1)
-        {
-            return type.GetMember(path[0], BindingFlags.Public | BindingFlags.Static).Length > 0 || type.GetNestedType(path[0]) is not null;
-        }
-        var nested = type.GetNestedType(path[0]);
-        return nested is not null && Has(nested, path[1..]);
-    }
-
-    private static void Compare(Type torchSharp, Type ours, string path, List<string> missing)
-    {
-        foreach (var method in torchSharp.GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.DeclaredOnly).Where(m => !m.IsSpecialName))
-        {
-            if (Replaced.Contains(path + "." + method.Name))
-            {
-                continue;
-            }
-            var signature = method.GetParameters().Select(p => p.ParameterType).ToArray();
-            var twin = ours?.GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.DeclaredOnly)
-                .FirstOrDefault(m => m.Name == method.Name && SameSignature(m, method));
-            if (twin is null)
-            {
-                missing.Add($"{path}.{method.Name}({string.Join(", ", signature.Select(t => t.Name))})");
-            }
-        }
-        foreach (var nested in torchSharp.GetNestedTypes(BindingFlags.Public))
-        {
-            var name = path + "." + nested.Name;
-            if (Replaced.Contains(name) || TypesUsedFromTorchSharp.Contains(nested.Name) || nested.Name.StartsWith("Module`", StringComparison.Ordinal))
-            {
-                continue;
-            }
-            var twin = ours?.GetNestedType(nested.Name);
-            if (twin is null)
-            {
-                missing.Add(name);
-            }
-            else if (nested.IsEnum)
-            {
-                var values = twin.GetFields(BindingFlags.Public | BindingFlags.Static).Select(f => (f.Name, f.GetValue(null))).ToArray();
-                var expected = Enum.GetNames(nested).Select(n => (n, (object?)Enum.Parse(nested, n))).ToArray();
-                if (!values.SequenceEqual(expected))
-                {
-                    missing.Add(name + " values");
-                }
-            }
-            else if (nested.IsAbstract && nested.IsSealed)
-            {
-                Compare(nested, twin, name, missing);
-            }
-        }
-    }
-
-    private static bool SameSignature(MethodInfo ours, MethodInfo theirs)
-    {
-        var (a, b) = (ours.GetParameters(), theirs.GetParameters());
-        return ours.ReturnType.ToString() == theirs.ReturnType.ToString() && a.Length == b.Length && a.Zip(b).All(p =>
-            p.First.ParameterType.ToString() == p.Second.ParameterType.ToString() && p.First.Name == p.Second.Name
-            && p.First.HasDefaultValue == p.Second.HasDefaultValue && Equals(p.First.RawDefaultValue, p.Second.RawDefaultValue));
     }
 }

@@ -140,12 +140,23 @@ internal static class Checks
             throw new ArgumentException($"input.size(-1) must be equal to input_size. Expected {input_size}, got {features}", "input");
     }
 
-    /// <summary>The first half of <c>check_input</c>: the input has the weights' dtype.</summary>
+    /// <summary>
+    /// The first half of <c>check_input</c>: the input has the weights' dtype. PyTorch 2.x's message, and for a
+    /// floating-point input TorchRnn's hint, as for batch_first: the two ways to make the dtypes agree.
+    /// </summary>
     public static void InputDType(ScalarType dtype, ScalarType weightDType)
     {
-        if (dtype != weightDType)
-            throw new ArgumentException($"input must have the type {TensorFormatter.DTypeName(weightDType)}, got type {TensorFormatter.DTypeName(dtype)}", "input");
+        if (dtype == weightDType)
+            return;
+        var (expected, got) = (TensorFormatter.DTypeName(weightDType), TensorFormatter.DTypeName(dtype));
+        var hint = IsFloatingPoint(dtype) && IsFloatingPoint(weightDType)
+            ? $". Convert it with input.to({expected}), or build the module with dtype: {got}"
+            : "";
+        throw new ArgumentException($"input must have the type {expected}, got type {got}{hint}", "input");
     }
+
+    private static bool IsFloatingPoint(ScalarType dtype) =>
+        dtype is ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Float32 or ScalarType.Float64;
 
     /// <summary>
     /// PyTorch's <c>check_hidden_size</c> on <paramref name="hx"/> (after <c>unsqueeze(inserted)</c> for unbatched
@@ -183,14 +194,20 @@ internal static class Checks
     }
 
     /// <summary>
-    /// A tensor whose dtype differs from the weights' fails in the matrix product; ATen's message for that
-    /// (<c>mat1 and mat2 must have the same dtype, but got Double and Float</c>).
+    /// A tensor whose dtype differs from the weights'. A cell's input fails in the matrix product, with ATen's message
+    /// for that (<c>mat1 and mat2 must have the same dtype, but got Double and Float</c>). A state (h or c, named
+    /// <c>hx</c>) is checked after the input, which by then has the weights' dtype, and gets ATen's own wording for a
+    /// state's dtype, <c>check_attributes</c>'s (as ATen's cuDNN RNN raises it; on the CPU PyTorch fails later, in the
+    /// matrix product): <c>Input and hidden tensors are not the same dtype, found input tensor with Float and hidden
+    /// tensor with Double</c>.
     /// </summary>
     public static void ProductDType(ScalarType dtype, ScalarType weightDType, string paramName)
     {
-        if (dtype != weightDType)
-            throw new ArgumentException(
-                $"mat1 and mat2 must have the same dtype, but got {NativeDType(dtype)} and {NativeDType(weightDType)}", paramName);
+        if (dtype == weightDType)
+            return;
+        throw new ArgumentException(paramName == "hx"
+            ? $"Input and hidden tensors are not the same dtype, found input tensor with {NativeDType(weightDType)} and hidden tensor with {NativeDType(dtype)}"
+            : $"mat1 and mat2 must have the same dtype, but got {NativeDType(dtype)} and {NativeDType(weightDType)}", paramName);
     }
 
     // ---- forward of the cells ----

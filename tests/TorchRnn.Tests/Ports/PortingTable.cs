@@ -25,6 +25,19 @@ sealed class Head : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x) => fc.call(x);
 }
 
+sealed class Scorer : nn.Module<Tensor, Tensor?, Tensor>
+{
+    private readonly Linear fc = nn.Linear(32, 5);
+
+    public Scorer() : base(nameof(Scorer)) => RegisterComponents();
+
+    // py: def forward(self, x, target=None):
+    public override Tensor forward(Tensor x, Tensor? target) => target is null ? fc.call(x) : fc.call(x) - target;
+
+    // py: scores = scorer(x)   # target left out: redeclare call with Python's default
+    public new Tensor call(Tensor x, Tensor? target = null) => base.call(x, target);
+}
+
 internal static class PortingTable
 {
     internal static void Rows(Tensor e, Tensor lengths, Tensor target, Embedding encoder, Linear decoder, Sequential seq, Tensor input,
@@ -76,7 +89,7 @@ internal static class PortingTable
             var loss = F.mse_loss(model.call(input), target);
             loss.backward();
             // py: return loss   # in the closure given to optimizer.step
-            return loss.detach();
+            return loss;
         });
         // py: torch.save(model.state_dict(), "model.pt")
         Checkpoint.save(model, "model.pt");

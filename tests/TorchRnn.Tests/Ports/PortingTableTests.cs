@@ -27,7 +27,7 @@ public class PortingTableTests
     }
 
     [TestCase("Issue 16's tagger", "tests/TorchRnn.Tests/Ports/Tagger.cs")]
-    [TestCase("An LBFGS closure must return", "tests/TorchRnn.Tests/Ports/LbfgsTests.cs")]
+    [TestCase("An LBFGS closure returns its loss", "tests/TorchRnn.Tests/Ports/LbfgsTests.cs")]
     public void ReadmeSnippet_IsTheCompiledCode(string after, string file)
     {
         var readme = File.ReadAllText(Path.Combine(Root, "README.md"));

@@ -16,12 +16,13 @@ namespace TorchRnn.Tests.Support;
 /// <param name="PyTorchMessage">PyTorch 1.13's <c>str(e)</c>, or null when PyTorch accepts the call.</param>
 /// <param name="Holds">
 /// <c>pytorch</c> (PyTorch 1.13's message, which 2.x keeps), <c>pytorch-2.x</c> (2.x's wording where 1.13's differs,
-/// see <see cref="Source"/>), <c>pytorch+hint</c> (1.13's message and TorchRnn's batch_first hint) or <c>torchrnn</c>
-/// (TorchRnn's own, see <see cref="Note"/>).
+/// see <see cref="Source"/>), <c>pytorch+hint</c> (1.13's message and TorchRnn's batch_first hint),
+/// <c>pytorch-2.x+hint</c> (2.x's wording and TorchRnn's dtype hint) or <c>torchrnn</c> (TorchRnn's own, see
+/// <see cref="Note"/>).
 /// </param>
 /// <param name="Message">The message TorchRnn raises.</param>
 /// <param name="Source">For <c>pytorch-2.x</c>: the PyTorch 2.x code whose wording TorchRnn holds.</param>
-/// <param name="Note">For <c>torchrnn</c> and <c>pytorch+hint</c>: why TorchRnn says something PyTorch does not.</param>
+/// <param name="Note">For <c>torchrnn</c> and the hints: why TorchRnn says something PyTorch does not.</param>
 /// <param name="RecordedDevice">
 /// Set when PyTorch ran the call with a tensor on this device (<c>meta</c>) in place of CUDA, which Debian's build lacks.
 /// </param>
@@ -40,6 +41,7 @@ public sealed record ErrorCase(string Name, string? PyTorchType, string? PyTorch
         "pytorch" => $"{Name}: PyTorch 1.13's message",
         "pytorch-2.x" => $"{Name}: PyTorch 2.x's wording ({Source}); PyTorch 1.13 says {Quote(PyTorchMessage)}",
         "pytorch+hint" => $"{Name}: PyTorch 1.13's message and TorchRnn's hint ({Note})",
+        "pytorch-2.x+hint" => $"{Name}: PyTorch 2.x's wording ({Source}) and TorchRnn's hint ({Note}); PyTorch 1.13 says {Quote(PyTorchMessage)}",
         _ => $"{Name}: TorchRnn's own wording ({Note}); PyTorch 1.13 {(PyTorchMessage is null ? "accepts the call" : "says " + Quote(PyTorchMessage))}",
     };
 

@@ -9,66 +9,81 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 namespace TorchRnn.Generators;
 
 /// <summary>
-/// Gives <c>TorchRnn.nn</c> the rest of TorchSharp's <c>torch.nn</c>, read from TorchSharp's metadata at build time,
-/// so one <c>nn</c> ports a whole model and follows TorchSharp when its version changes.
+/// Gives <c>TorchRnn.nn</c> the rest of TorchSharp's <c>torch.nn</c>, and <c>TorchRnn.optim</c> the rest of
+/// <c>torch.optim</c>, read from TorchSharp's metadata at build time, so one <c>nn</c> ports a whole model, one
+/// <c>optim</c> its training, and both follow TorchSharp when its version changes.
 /// </summary>
 /// <remarks>
-/// Rules, applied to <c>torch.nn</c> and each static class nested in it:
+/// Rules, applied to <c>torch.nn</c> and <c>torch.optim</c> and each static class nested in them:
 /// <list type="bullet">
 /// <item>A public static method becomes a forwarder with the same signature, defaults and generic constraints,
-/// unless TorchRnn declares a member of that name there (TorchRnn's <c>RNN</c>, <c>LSTM</c>, ... replace TorchSharp's).</item>
-/// <item>A nested static class (<c>functional</c>, <c>init</c>, <c>utils</c>) is mirrored the same way. If TorchRnn
-/// declares one of that name, it is merged when TorchRnn's is <c>partial</c> (<c>utils</c>) and left to TorchRnn
-/// otherwise (<c>utils.rnn</c>, TorchRnn's packing).</item>
+/// unless TorchRnn declares a member of that name there (TorchRnn's <c>RNN</c>, <c>LSTM</c>, ..., <c>LBFGS</c>
+/// replace TorchSharp's).</item>
+/// <item>A nested static class (<c>functional</c>, <c>init</c>, <c>utils</c>, <c>lr_scheduler</c>) is mirrored the
+/// same way. If TorchRnn declares one of that name, it is merged when TorchRnn's is <c>partial</c> (<c>utils</c>) and
+/// left to TorchRnn otherwise (<c>utils.rnn</c>, TorchRnn's packing). One with nothing to forward
+/// (<c>lr_scheduler.impl</c>, which holds only the schedulers' classes) is left out.</item>
 /// <item>A nested enum (<c>Reduction</c>, <c>init.FanInOut</c>) becomes a static class of constants of TorchSharp's
 /// enum type, so <c>nn.Reduction.Sum</c> reads as it does in TorchSharp.</item>
-/// <item>Each generic <c>Module&lt;..., TResult&gt;</c> base gets a TorchRnn twin deriving from it whose
+/// <item>Each generic <c>nn.Module&lt;..., TResult&gt;</c> base gets a TorchRnn twin deriving from it whose
 /// <c>named_parameters</c>, <c>parameters</c> and <c>state_dict</c> treat shared tensors as PyTorch does
 /// (TorchRnn's <c>SharedTensors</c> holds that logic).</item>
-/// <item>Other nested classes (the non-generic <c>Module</c>, <c>IModule</c>, <c>HookableModule</c>) are used from
-/// TorchSharp as they are: C# cannot re-export a type.</item>
+/// <item>Other nested classes (the non-generic <c>Module</c>, <c>IModule</c>, <c>HookableModule</c>,
+/// <c>optim.Optimizer</c>, <c>lr_scheduler.LRScheduler</c>) are used from TorchSharp as they are: C# cannot
+/// re-export a type.</item>
 /// </list>
 /// </remarks>
 [Generator(LanguageNames.CSharp)]
-public sealed class TorchNnGenerator : IIncrementalGenerator
+public sealed class TorchSurfaceGenerator : IIncrementalGenerator
 {
-    private const string Source = "global::TorchSharp.torch.nn";
-
     private static readonly SymbolDisplayFormat TypeFormat = SymbolDisplayFormat.FullyQualifiedFormat
         .AddMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
 
     /// <inheritdoc/>
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
-        var text = context.CompilationProvider.Select((compilation, _) => Generate(compilation));
-        context.RegisterSourceOutput(text, (output, source) =>
+        var sources = context.CompilationProvider.Select((compilation, _) => new[]
         {
-            if (source != null)
+            ("nn", Generate(compilation, "nn", twins: true)),
+            ("optim", Generate(compilation, "optim", twins: false)),
+        });
+        context.RegisterSourceOutput(sources, (output, generated) =>
+        {
+            foreach (var (name, source) in generated)
             {
-                output.AddSource("nn.TorchSharp.g.cs", source);
+                if (source != null)
+                {
+                    output.AddSource(name + ".TorchSharp.g.cs", source);
+                }
             }
         });
     }
 
-    private static string Generate(Compilation compilation)
+    /// <summary>TorchRnn's part of <c>torch.{name}</c>: forwarders to TorchSharp's, and the Module twins when asked.</summary>
+    private static string Generate(Compilation compilation, string name, bool twins)
     {
-        var torchNn = compilation.GetTypeByMetadataName("TorchSharp.torch+nn");
-        var ours = compilation.GetTypeByMetadataName("TorchRnn.nn");
-        if (torchNn == null || ours == null)
+        var torchSharp = compilation.GetTypeByMetadataName("TorchSharp.torch+" + name);
+        var ours = compilation.GetTypeByMetadataName("TorchRnn." + name);
+        // Only in TorchRnn's own build: a consumer's compilation sees TorchRnn.nn in metadata, and gets the analyzer alone.
+        if (torchSharp == null || ours == null || !SymbolEqualityComparer.Default.Equals(ours.ContainingAssembly, compilation.Assembly))
         {
             return null;
         }
+        var source = "global::TorchSharp.torch." + name;
         var writer = new Writer();
-        writer.Line("// <auto-generated/> by TorchRnn.Generators.TorchNnGenerator from TorchSharp's torch.nn.");
+        writer.Line($"// <auto-generated/> by TorchRnn.Generators.TorchSurfaceGenerator from TorchSharp's torch.{name}.");
         writer.Line("#nullable enable");
         writer.Line("namespace TorchRnn;");
         writer.Line();
-        writer.Line("public static partial class nn");
+        writer.Line($"public static partial class {name}");
         writer.Open();
-        Mirror(writer, torchNn, ours, Source);
-        foreach (var module in torchNn.GetTypeMembers("Module").Where(t => t.IsGenericType && t.IsAbstract))
+        Mirror(writer, torchSharp, ours, source);
+        if (twins)
         {
-            ModuleTwin(writer, module);
+            foreach (var module in torchSharp.GetTypeMembers("Module").Where(t => t.IsGenericType && t.IsAbstract))
+            {
+                ModuleTwin(writer, module, source);
+            }
         }
         writer.Close();
         return writer.ToString();
@@ -84,7 +99,7 @@ public sealed class TorchNnGenerator : IIncrementalGenerator
             {
                 Forwarder(writer, method, sourceName);
             }
-            else if (member is INamedTypeSymbol nested && nested.IsStatic && nested.TypeKind == TypeKind.Class)
+            else if (member is INamedTypeSymbol nested && nested.IsStatic && nested.TypeKind == TypeKind.Class && HasSurface(nested))
             {
                 var ownNested = target?.GetTypeMembers(nested.Name).FirstOrDefault();
                 if (ownNested != null && !IsPartial(ownNested))
@@ -157,7 +172,7 @@ public sealed class TorchNnGenerator : IIncrementalGenerator
     }
 
     /// <summary>TorchRnn's twin of a generic <c>torch.nn.Module&lt;..., TResult&gt;</c>.</summary>
-    private static void ModuleTwin(Writer writer, INamedTypeSymbol module)
+    private static void ModuleTwin(Writer writer, INamedTypeSymbol module, string source)
     {
         var typeParameters = "<" + string.Join(", ", module.TypeParameters.Select(t => t.Name)) + ">";
         var arguments = module.TypeParameters.Length - 1;
@@ -177,7 +192,7 @@ public sealed class TorchNnGenerator : IIncrementalGenerator
         {
             writer.Line($"/// <typeparam name=\"{parameter.Name}\">As in TorchSharp's base.</typeparam>");
         }
-        writer.Line($"public abstract class Module{typeParameters} : {Source}.Module{typeParameters}");
+        writer.Line($"public abstract class Module{typeParameters} : {source}.Module{typeParameters}");
         writer.Open();
         writer.Line("/// <summary>A module named <paramref name=\"name\"/> (its type name in PyTorch's repr).</summary>");
         writer.Line("/// <param name=\"name\">The module's name, as TorchSharp's base takes it.</param>");
@@ -206,6 +221,12 @@ public sealed class TorchNnGenerator : IIncrementalGenerator
         writer.Line("    => global::TorchRnn.SharedTensors.StateDict(this, destination, prefix);");
         writer.Close();
     }
+
+    /// <summary>Whether a static class has anything to forward: a static method, an enum, or such a class inside.</summary>
+    private static bool HasSurface(INamedTypeSymbol type) => type.GetMembers().Any(m => m.DeclaredAccessibility == Accessibility.Public && (
+        m is IMethodSymbol { IsStatic: true, MethodKind: MethodKind.Ordinary }
+        || m is INamedTypeSymbol { TypeKind: TypeKind.Enum }
+        || m is INamedTypeSymbol { IsStatic: true, TypeKind: TypeKind.Class } nested && HasSurface(nested)));
 
     private static bool Declares(INamedTypeSymbol target, string name) =>
         target != null && (target.GetMembers(name).Any() || target.GetTypeMembers(name).Any());
