@@ -65,6 +65,7 @@ public sealed class Runtime : IDisposable
             ScalarType.Float32 => OrtValue.CreateTensorValueFromMemory(c.data<float>().ToArray(), c.shape),
             ScalarType.Float64 => OrtValue.CreateTensorValueFromMemory(c.data<double>().ToArray(), c.shape),
             ScalarType.Int64 => OrtValue.CreateTensorValueFromMemory(c.data<long>().ToArray(), c.shape),
+            ScalarType.Bool => OrtValue.CreateTensorValueFromMemory(c.data<bool>().ToArray(), c.shape),
             _ => throw new NotSupportedException(c.dtype.ToString()),
         };
     }
@@ -78,6 +79,7 @@ public sealed class Runtime : IDisposable
             TensorElementType.Float => torch.tensor(v.GetTensorDataAsSpan<float>().ToArray(), shape),
             TensorElementType.Double => torch.tensor(v.GetTensorDataAsSpan<double>().ToArray(), shape),
             TensorElementType.Int64 => torch.tensor(v.GetTensorDataAsSpan<long>().ToArray(), shape),
+            TensorElementType.Bool => torch.tensor(v.GetTensorDataAsSpan<bool>().ToArray(), shape),
             _ => throw new NotSupportedException(info.ElementDataType.ToString()),
         };
     }
