@@ -57,7 +57,8 @@ public sealed class Runtime : IDisposable
 
     public void Dispose() => _session.Dispose();
 
-    private static OrtValue ToOrt(Tensor t)
+    /// <summary>A tensor's values in an OrtValue of the same shape (a copy).</summary>
+    public static OrtValue ToOrt(Tensor t)
     {
         var c = t.cpu().contiguous();
         return c.dtype switch
@@ -70,7 +71,8 @@ public sealed class Runtime : IDisposable
         };
     }
 
-    private static Tensor FromOrt(OrtValue v)
+    /// <summary>An OrtValue's values as a CPU tensor (a copy).</summary>
+    public static Tensor FromOrt(OrtValue v)
     {
         var info = v.GetTensorTypeAndShape();
         var shape = info.Shape;
