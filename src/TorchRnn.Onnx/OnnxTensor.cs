@@ -342,6 +342,28 @@ public sealed class OnnxTensor
     /// <returns>A bool value.</returns>
     public OnnxTensor ge(double other) => Compare("GreaterOrEqual", other, t => t.ge(other));
 
+    /// <summary>A value of <paramref name="input"/>'s shape (dynamic axes included) filled with
+    /// <paramref name="fill_value"/>, as <c>torch.full_like</c>: the seq2seq tutorial's first decoder input,
+    /// <c>torch.empty(batch_size, 1, dtype=torch.long).fill_(SOS_token)</c>, is
+    /// <c>OnnxTensor.full_like(encoder_outputs[.., ..1, 0], SOS_token, ScalarType.Int64)</c>.</summary>
+    /// <param name="input">The value whose shape the result takes.</param>
+    /// <param name="fill_value">The value of every element.</param>
+    /// <param name="dtype">The result's dtype; <paramref name="input"/>'s when null.</param>
+    /// <returns>The filled value.</returns>
+    /// <exception cref="OnnxExportException">A dtype the exporter does not write.</exception>
+    public static OnnxTensor full_like(OnnxTensor input, double fill_value, ScalarType? dtype = null)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var g = input.Graph;
+        var type = dtype ?? input.dtype;
+        var example = g.Eager(() => torch.full_like(input.Example, fill_value, dtype: type));
+        using var one = torch.tensor(new[] { fill_value }, ScalarType.Float64);
+        using var value = one.to(type);
+        var shape = g.Writer.Op("Shape", input.Name);
+        var name = g.Writer.Op("ConstantOfShape", [shape], GraphWriter.Tensor("value", TensorProtos.From(value, "value")));
+        return new OnnxTensor(g, name, example);
+    }
+
     /// <summary>Concatenates values along <paramref name="dim"/>, as <c>torch.cat</c>.</summary>
     /// <param name="tensors">Values of one graph, of equal shapes but along <paramref name="dim"/>.</param>
     /// <param name="dim">The axis to join along.</param>

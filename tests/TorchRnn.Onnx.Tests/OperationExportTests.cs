@@ -52,6 +52,8 @@ public class OperationExportTests
         yield return new("masked_fill", WithMask, x => x[0].masked_fill(x[1], -1e9), x => x[0].masked_fill(x[1], -1e9));
         yield return new("masked_fill(-inf) then softmax", WithMask, x => x[0].masked_fill(x[1], double.NegativeInfinity).softmax(0),
             x => x[0].masked_fill(x[1], double.NegativeInfinity).softmax(0));
+        yield return new("full_like", Floats, x => OnnxTensor.full_like(x[0][.., ..1, 0], 3, ScalarType.Int64),
+            x => torch.full_like(x[0][.., ..1, 0], 3, dtype: ScalarType.Int64));
         yield return new("exp", Floats, x => x[0].exp(), x => x[0].exp());
         yield return new("log(exp)", Floats, x => x[0].exp().log(), x => x[0].exp().log());
         yield return new("-", Floats, x => x[0] - x[1], x => x[0] - x[1]);
