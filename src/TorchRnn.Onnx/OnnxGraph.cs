@@ -47,6 +47,17 @@ public sealed class OnnxGraph : IDisposable
     {
     }
 
+    /// <summary>
+    /// Starts an empty graph for <paramref name="model"/>: an error about one of its modules then names it by its
+    /// path in the model (<c>'decoder.embedding' (Embedding)</c>), not by its type alone.
+    /// </summary>
+    /// <param name="model">The model whose modules the graph calls.</param>
+    /// <param name="name">The graph's name in the ONNX file.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="model"/> is null.</exception>
+    public OnnxGraph(torch.nn.Module model, string name = "torch_rnn") : this(name, model ?? throw new ArgumentNullException(nameof(model)))
+    {
+    }
+
     /// <summary>Starts an empty graph for <paramref name="model"/>, whose field names then name its modules in errors.</summary>
     internal OnnxGraph(string name, torch.nn.Module? model)
     {
@@ -185,6 +196,10 @@ public sealed class OnnxGraph : IDisposable
         }
         return type;
     }
+
+    /// <summary>Whether <see cref="Describe"/> can name <paramref name="module"/> by its place in the graph's model.</summary>
+    internal bool Knows(torch.nn.Module module)
+        => _root is not null && (ReferenceEquals(module, _root) || _root.named_modules().Any(p => ReferenceEquals(p.Item2, module)));
 
     private (Dim[] Dims, Tensor Value) Declare(string name, Tensor example, string?[] dynamic_axes)
     {

@@ -160,6 +160,210 @@ public sealed class OnnxTensor
     /// <returns>a * b.</returns>
     public static OnnxTensor operator *(OnnxTensor a, OnnxTensor b) => Binary("Mul", a, b, (x, y) => x * y);
 
+    /// <summary>Element-wise difference with broadcasting.</summary>
+    /// <param name="a">One value.</param>
+    /// <param name="b">The other, of the same graph and dtype.</param>
+    /// <returns>a - b.</returns>
+    public static OnnxTensor operator -(OnnxTensor a, OnnxTensor b) => Binary("Sub", a, b, (x, y) => x - y);
+
+    /// <summary>Element-wise quotient with broadcasting.</summary>
+    /// <param name="a">One value.</param>
+    /// <param name="b">The other, of the same graph and dtype.</param>
+    /// <returns>a / b.</returns>
+    public static OnnxTensor operator /(OnnxTensor a, OnnxTensor b) => Binary("Div", a, b, (x, y) => x / y);
+
+    /// <summary>exp(x), as <c>Tensor.exp</c>.</summary>
+    /// <returns>The result.</returns>
+    public OnnxTensor exp() => Unary("Exp", t => t.exp(), []);
+
+    /// <summary>The natural logarithm, as <c>Tensor.log</c>.</summary>
+    /// <returns>The result.</returns>
+    public OnnxTensor log() => Unary("Log", t => t.log(), []);
+
+    /// <summary>Matrix product with PyTorch's broadcasting of leading (batch) axes, as <c>Tensor.matmul</c>.</summary>
+    /// <param name="other">The right-hand side, of the same graph and dtype.</param>
+    /// <returns>this @ other.</returns>
+    /// <exception cref="ArgumentException">The shapes do not multiply (TorchSharp's message, from the example).</exception>
+    public OnnxTensor matmul(OnnxTensor other) => Binary("MatMul", this, other, (x, y) => x.matmul(y));
+
+    /// <summary>Batched matrix product of (B, n, m) and (B, m, p), as <c>Tensor.bmm</c> (the seq2seq tutorial's
+    /// attention: <c>torch.bmm(weights, keys)</c>).</summary>
+    /// <param name="other">(B, m, p), of the same graph and dtype.</param>
+    /// <returns>(B, n, p).</returns>
+    /// <exception cref="ArgumentException">Either is not 3-D, or the shapes do not multiply (TorchSharp's message).</exception>
+    public OnnxTensor bmm(OnnxTensor other) => Binary("MatMul", this, other, (x, y) => x.bmm(y));
+
+    /// <summary>Sums over <paramref name="dim"/>, as <c>Tensor.sum(dim, keepdim)</c>.</summary>
+    /// <param name="dim">The axes to sum over (negative from the end).</param>
+    /// <param name="keepdim">Whether to keep them, with size 1.</param>
+    /// <returns>The sums.</returns>
+    public OnnxTensor sum(long[] dim, bool keepdim = false)
+    {
+        ArgumentNullException.ThrowIfNull(dim);
+        return Unary("ReduceSum", t => t.sum(dim, keepdim), [W.Int64s("axes", dim)], GraphWriter.Int("keepdims", keepdim ? 1 : 0));
+    }
+
+    /// <summary>Sums over one axis, as <c>Tensor.sum(dim, keepdim)</c>.</summary>
+    /// <param name="dim">The axis (negative from the end).</param>
+    /// <param name="keepdim">Whether to keep it, with size 1.</param>
+    /// <returns>The sums.</returns>
+    public OnnxTensor sum(long dim, bool keepdim = false) => sum([dim], keepdim);
+
+    /// <summary>Averages over <paramref name="dim"/>, as <c>Tensor.mean(dim, keepdim)</c>.</summary>
+    /// <param name="dim">The axes to average over (negative from the end).</param>
+    /// <param name="keepdim">Whether to keep them, with size 1.</param>
+    /// <returns>The means.</returns>
+    public OnnxTensor mean(long[] dim, bool keepdim = false)
+    {
+        ArgumentNullException.ThrowIfNull(dim);
+        return Unary("ReduceMean", t => t.mean(dim, keepdim), [W.Int64s("axes", dim)], GraphWriter.Int("keepdims", keepdim ? 1 : 0));
+    }
+
+    /// <summary>Averages over one axis, as <c>Tensor.mean(dim, keepdim)</c>.</summary>
+    /// <param name="dim">The axis (negative from the end).</param>
+    /// <param name="keepdim">Whether to keep it, with size 1.</param>
+    /// <returns>The means.</returns>
+    public OnnxTensor mean(long dim, bool keepdim = false) => mean([dim], keepdim);
+
+    /// <summary>Reorders the axes, as <c>Tensor.permute</c>: axis i of the result is axis <c>dims[i]</c> of this
+    /// (the tutorial's <c>hidden.permute(1, 0, 2)</c>).</summary>
+    /// <param name="dims">A permutation of the axes (negative from the end).</param>
+    /// <returns>The permuted value.</returns>
+    /// <exception cref="ArgumentException">Not a permutation of the axes (TorchSharp's message).</exception>
+    public OnnxTensor permute(params long[] dims)
+    {
+        ArgumentNullException.ThrowIfNull(dims);
+        var rank = dim();
+        return Unary("Transpose", t => t.permute(dims), [], GraphWriter.Ints("perm", dims.Select(d => (long)Axis(d, rank)).ToArray()));
+    }
+
+    /// <summary>The index of the largest value along <paramref name="dim"/> (the first, on ties), int64, as
+    /// <c>Tensor.argmax(dim, keepdim)</c>.</summary>
+    /// <param name="dim">The axis.</param>
+    /// <param name="keepdim">Whether to keep it, with size 1.</param>
+    /// <returns>The indices (int64).</returns>
+    public OnnxTensor argmax(long dim, bool keepdim = false)
+        => Unary("ArgMax", t => t.argmax(dim, keepdim), [], GraphWriter.Int("axis", dim), GraphWriter.Int("keepdims", keepdim ? 1 : 0));
+
+    /// <summary>The <paramref name="k"/> largest (or smallest) values along <paramref name="dim"/> and their indices, as
+    /// <c>Tensor.topk</c> (the tutorial's greedy step: <c>var (_, topi) = output.topk(1)</c>).</summary>
+    /// <param name="k">How many; at most the axis's size.</param>
+    /// <param name="dim">The axis; the last by default.</param>
+    /// <param name="largest">The largest (true) or the smallest.</param>
+    /// <param name="sorted">Whether in order. ONNX Runtime sorts either way; PyTorch's order when false is unspecified.</param>
+    /// <returns>(values, indexes), named as TorchSharp names them: the values, and their int64 positions along
+    /// <paramref name="dim"/>. On ties the order may differ from PyTorch's, which leaves it unspecified.</returns>
+    /// <exception cref="ArgumentException"><paramref name="k"/> out of range for the example (TorchSharp's message).</exception>
+    public (OnnxTensor values, OnnxTensor indexes) topk(long k, long dim = -1, bool largest = true, bool sorted = true)
+    {
+        Tensor? indices = null;
+        var values = Graph.Eager(() =>
+        {
+            var (v, i) = Example.topk((int)k, (int)dim, largest, sorted);
+            indices = Graph.Keep(i);
+            return v;
+        });
+        var names = W.Node("TopK", [Name, W.Int64s("k", k)], 2,
+            GraphWriter.Int("axis", dim), GraphWriter.Int("largest", largest ? 1 : 0), GraphWriter.Int("sorted", 1));
+        return (new OnnxTensor(Graph, names[0], values), new OnnxTensor(Graph, names[1], indices!));
+    }
+
+    /// <summary>This value with <paramref name="value"/> where <paramref name="mask"/> is true, as
+    /// <c>Tensor.masked_fill</c> (attention over padding: <c>scores.masked_fill(mask, double.NegativeInfinity)</c>).</summary>
+    /// <param name="mask">A bool value of the same graph, broadcastable to this one.</param>
+    /// <param name="value">The fill value, converted to this value's dtype.</param>
+    /// <returns>The filled value.</returns>
+    /// <exception cref="ArgumentException">The mask is not bool, or does not broadcast (TorchSharp's message).</exception>
+    public OnnxTensor masked_fill(OnnxTensor mask, double value)
+    {
+        ArgumentNullException.ThrowIfNull(mask);
+        Graph.Own(mask);
+        var example = Graph.Eager(() => Example.masked_fill(mask.Example, value));
+        return new OnnxTensor(Graph, W.Op("Where", mask.Name, Constant(value), Name), example);
+    }
+
+    /// <summary>Element-wise equality, as <c>Tensor.eq</c>.</summary>
+    /// <param name="other">A value of the same graph and dtype (broadcast).</param>
+    /// <returns>A bool value.</returns>
+    public OnnxTensor eq(OnnxTensor other) => Binary("Equal", this, other, (x, y) => x.eq(y));
+
+    /// <summary>Element-wise equality with a number, as <c>Tensor.eq</c>.</summary>
+    /// <param name="other">The number, converted to this value's dtype.</param>
+    /// <returns>A bool value.</returns>
+    public OnnxTensor eq(double other) => Compare("Equal", other, t => t.eq(other));
+
+    /// <summary>Element-wise inequality, as <c>Tensor.ne</c>.</summary>
+    /// <param name="other">A value of the same graph and dtype (broadcast).</param>
+    /// <returns>A bool value.</returns>
+    public OnnxTensor ne(OnnxTensor other) => eq(other).Not(t => t.logical_not());
+
+    /// <summary>Element-wise inequality with a number, as <c>Tensor.ne</c>.</summary>
+    /// <param name="other">The number, converted to this value's dtype.</param>
+    /// <returns>A bool value.</returns>
+    public OnnxTensor ne(double other) => eq(other).Not(t => t.logical_not());
+
+    /// <summary>Element-wise <c>this &lt; other</c>, as <c>Tensor.lt</c>.</summary>
+    /// <param name="other">A value of the same graph and dtype (broadcast).</param>
+    /// <returns>A bool value.</returns>
+    public OnnxTensor lt(OnnxTensor other) => Binary("Less", this, other, (x, y) => x.lt(y));
+
+    /// <summary>Element-wise <c>this &lt; other</c> with a number, as <c>Tensor.lt</c>.</summary>
+    /// <param name="other">The number, converted to this value's dtype.</param>
+    /// <returns>A bool value.</returns>
+    public OnnxTensor lt(double other) => Compare("Less", other, t => t.lt(other));
+
+    /// <summary>Element-wise <c>this &lt;= other</c>, as <c>Tensor.le</c>.</summary>
+    /// <param name="other">A value of the same graph and dtype (broadcast).</param>
+    /// <returns>A bool value.</returns>
+    public OnnxTensor le(OnnxTensor other) => Binary("LessOrEqual", this, other, (x, y) => x.le(y));
+
+    /// <summary>Element-wise <c>this &lt;= other</c> with a number, as <c>Tensor.le</c>.</summary>
+    /// <param name="other">The number, converted to this value's dtype.</param>
+    /// <returns>A bool value.</returns>
+    public OnnxTensor le(double other) => Compare("LessOrEqual", other, t => t.le(other));
+
+    /// <summary>Element-wise <c>this &gt; other</c>, as <c>Tensor.gt</c>.</summary>
+    /// <param name="other">A value of the same graph and dtype (broadcast).</param>
+    /// <returns>A bool value.</returns>
+    public OnnxTensor gt(OnnxTensor other) => Binary("Greater", this, other, (x, y) => x.gt(y));
+
+    /// <summary>Element-wise <c>this &gt; other</c> with a number, as <c>Tensor.gt</c>.</summary>
+    /// <param name="other">The number, converted to this value's dtype.</param>
+    /// <returns>A bool value.</returns>
+    public OnnxTensor gt(double other) => Compare("Greater", other, t => t.gt(other));
+
+    /// <summary>Element-wise <c>this &gt;= other</c>, as <c>Tensor.ge</c>.</summary>
+    /// <param name="other">A value of the same graph and dtype (broadcast).</param>
+    /// <returns>A bool value.</returns>
+    public OnnxTensor ge(OnnxTensor other) => Binary("GreaterOrEqual", this, other, (x, y) => x.ge(y));
+
+    /// <summary>Element-wise <c>this &gt;= other</c> with a number, as <c>Tensor.ge</c>.</summary>
+    /// <param name="other">The number, converted to this value's dtype.</param>
+    /// <returns>A bool value.</returns>
+    public OnnxTensor ge(double other) => Compare("GreaterOrEqual", other, t => t.ge(other));
+
+    /// <summary>A value of <paramref name="input"/>'s shape (dynamic axes included) filled with
+    /// <paramref name="fill_value"/>, as <c>torch.full_like</c>: the seq2seq tutorial's first decoder input,
+    /// <c>torch.empty(batch_size, 1, dtype=torch.long).fill_(SOS_token)</c>, is
+    /// <c>OnnxTensor.full_like(encoder_outputs[.., ..1, 0], SOS_token, ScalarType.Int64)</c>.</summary>
+    /// <param name="input">The value whose shape the result takes.</param>
+    /// <param name="fill_value">The value of every element.</param>
+    /// <param name="dtype">The result's dtype; <paramref name="input"/>'s when null.</param>
+    /// <returns>The filled value.</returns>
+    /// <exception cref="OnnxExportException">A dtype the exporter does not write.</exception>
+    public static OnnxTensor full_like(OnnxTensor input, double fill_value, ScalarType? dtype = null)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var g = input.Graph;
+        var type = dtype ?? input.dtype;
+        var example = g.Eager(() => torch.full_like(input.Example, fill_value, dtype: type));
+        using var one = torch.tensor(new[] { fill_value }, ScalarType.Float64);
+        using var value = one.to(type);
+        var shape = g.Writer.Op("Shape", input.Name);
+        var name = g.Writer.Op("ConstantOfShape", [shape], GraphWriter.Tensor("value", TensorProtos.From(value, "value")));
+        return new OnnxTensor(g, name, example);
+    }
+
     /// <summary>Concatenates values along <paramref name="dim"/>, as <c>torch.cat</c>.</summary>
     /// <param name="tensors">Values of one graph, of equal shapes but along <paramref name="dim"/>.</param>
     /// <param name="dim">The axis to join along.</param>
@@ -186,6 +390,22 @@ public sealed class OnnxTensor
         var example = Graph.Eager(() => eager(Example)); // first: PyTorch's own errors for a bad axis
         var name = W.Op(op, [Name, .. extraInputs], attributes);
         return new OnnxTensor(Graph, name, example);
+    }
+
+    private OnnxTensor Not(Func<Tensor, Tensor> eager) => Unary("Not", eager, []);
+
+    private OnnxTensor Compare(string op, double value, Func<Tensor, Tensor> eager)
+    {
+        var example = Graph.Eager(() => eager(Example));
+        return new OnnxTensor(Graph, W.Op(op, Name, Constant(value)), example);
+    }
+
+    /// <summary>A number as a scalar initializer of this value's dtype (ONNX's operators take equal element types).</summary>
+    private string Constant(double value)
+    {
+        using var scalar = torch.tensor(value, ScalarType.Float64);
+        using var typed = scalar.to(dtype);
+        return W.Initializer("constant", typed);
     }
 
     private static OnnxTensor Binary(string op, OnnxTensor a, OnnxTensor b, Func<Tensor, Tensor, Tensor> eager)

@@ -86,9 +86,7 @@ public static class onnx
                     graph.output("output", layer.call(graph.input("input", args)));
                     break;
                 default:
-                    throw new OnnxExportException(
-                        $"Cannot export the model ({model.GetType().Name}): it takes other than one tensor; build its graph with OnnxGraph, " +
-                        "declaring its inputs and calling its modules on them.");
+                    throw new OnnxExportException(NotReadable(model));
             }
             graph.save(f);
         });
@@ -124,6 +122,59 @@ public static class onnx
             var output = forward(graph.input("input", args));
             Verify(graph, model, output, () => model.call(args));
             graph.output("output", output);
+            graph.save(f);
+        });
+    }
+
+    /// <summary>
+    /// Exports a model with its own forward that takes one tensor and returns two (an encoder's outputs and final
+    /// state, say), given the same forward written on <see cref="OnnxTensor"/>. Before writing, the export runs both on
+    /// <paramref name="args"/> and refuses if either output differs. Input <c>input</c>; outputs named by
+    /// <paramref name="output_names"/>.
+    /// </summary>
+    /// <param name="model">The model.</param>
+    /// <param name="args">An example input. Its axes are dynamic except a floating-point input's last (its features).</param>
+    /// <param name="f">The <c>.onnx</c> file to write.</param>
+    /// <param name="forward">The model's forward on <see cref="OnnxTensor"/>, returning the same pair.</param>
+    /// <param name="output_names">The two outputs' names (PyTorch's <c>output_names</c>); <c>output0</c> and
+    /// <c>output1</c> when null.</param>
+    /// <exception cref="OnnxExportException">A layer the exporter does not support, or <paramref name="forward"/>
+    /// computes something else than the model; the message says which output.</exception>
+    /// <exception cref="ArgumentException">The example does not fit the model, or <paramref name="output_names"/> is not
+    /// two distinct names.</exception>
+    /// <example>
+    /// <code>
+    /// // EncoderRNN of PyTorch's seq2seq tutorial: tokens (N, L) -> (outputs (N, L, H), hidden (1, N, H)).
+    /// onnx.export(encoder, tokens, "encoder.onnx", forward: x =>
+    /// {
+    ///     var embedded = encoder.dropout.call(encoder.embedding.call(x));
+    ///     return encoder.gru.call(embedded);
+    /// }, output_names: ["encoder_outputs", "encoder_hidden"]);
+    /// </code>
+    /// </example>
+    public static void export(torch.nn.Module<Tensor, (Tensor, Tensor)> model, Tensor args, string f,
+        Func<OnnxTensor, (OnnxTensor, OnnxTensor)> forward, string[]? output_names = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(forward);
+        ArgumentException.ThrowIfNullOrEmpty(f);
+        output_names ??= ["output0", "output1"];
+        if (output_names.Length != 2 || output_names[0] == output_names[1])
+            throw new ArgumentException("output_names must be two distinct names, one per output.", nameof(output_names));
+        InEval(model, () =>
+        {
+            using var graph = new OnnxGraph("torch_rnn", model);
+            var (first, second) = forward(graph.input("input", args));
+            using (var scope = torch.NewDisposeScope())
+            {
+                Tensor a, b;
+                using (torch.no_grad()) (a, b) = model.call(args);
+                Verify(graph, model, first, () => a, $"output {output_names[0]}: ");
+                Verify(graph, model, second, () => b, $"output {output_names[1]}: ");
+            }
+            graph.output(output_names[0], first);
+            graph.output(output_names[1], second);
             graph.save(f);
         });
     }
@@ -259,7 +310,7 @@ public static class onnx
         if (c1 is not null) graph.output("c_1", c1);
     }
 
-    private static void Verify(OnnxGraph graph, torch.nn.Module model, OnnxTensor output, Func<Tensor> run)
+    private static void Verify(OnnxGraph graph, torch.nn.Module model, OnnxTensor output, Func<Tensor> run, string which = "")
     {
         graph.Own(output);
         using var scope = torch.NewDisposeScope();
@@ -268,16 +319,59 @@ public static class onnx
         var actual = output.Example;
         if (!expected.shape.SequenceEqual(actual.shape))
             throw new OnnxExportException(
-                $"The forward given for {graph.Describe(model)} does not compute what the model computes: it gives shape " +
+                $"The forward given for {graph.Describe(model)} does not compute what the model computes: {which}it gives shape " +
                 $"[{string.Join(", ", actual.shape)}], the model [{string.Join(", ", expected.shape)}].");
-        if (!torch.allclose(actual.to(expected.dtype), expected, rtol: 1e-5, atol: 1e-6, equal_nan: true))
-        {
-            var largest = (actual.to(expected.dtype) - expected).abs().max().item<float>();
+        if (actual.dtype != expected.dtype)
             throw new OnnxExportException(
-                $"The forward given for {graph.Describe(model)} does not compute what the model computes: they differ by up to " +
+                $"The forward given for {graph.Describe(model)} does not compute what the model computes: {which}it gives " +
+                $"{actual.dtype}, the model {expected.dtype}.");
+        if (!torch.allclose(actual, expected, rtol: 1e-5, atol: 1e-6, equal_nan: true))
+        {
+            // The difference in float64 whatever the dtype: item<float>() of a float64 tensor throws.
+            var largest = (actual - expected).abs().max().to(ScalarType.Float64).item<double>();
+            throw new OnnxExportException(
+                $"The forward given for {graph.Describe(model)} does not compute what the model computes: {which}they differ by up to " +
                 $"{largest:G3} on the example. Write it as the model's forward, with the same modules and operations.");
         }
     }
+
+    /// <summary>Why <see cref="export(torch.nn.Module, Tensor, string)"/> cannot read a module as it is: its forward's
+    /// signature, and the export that fits it.</summary>
+    private static string NotReadable(torch.nn.Module model)
+    {
+        var signature = Signature(model.GetType());
+        var what = signature is null
+            ? "its forward is C# code that the exporter cannot read"
+            : $"its forward ({signature.Value.Input} -> {signature.Value.Output}) is C# code that the exporter cannot read";
+        var how = signature is { Input: "Tensor", Output: "(Tensor, Tensor)" }
+            ? "export it with the same forward written on OnnxTensor, returning both outputs " +
+              "(onnx.export(model, input, path, forward: x => (a, b), output_names: [...]))"
+            : signature is { Input: "Tensor", Output: "Tensor" }
+                ? "export it with a forward written on OnnxTensor (onnx.export(model, input, path, forward: x => ...))"
+                : "build its graph with OnnxGraph (new OnnxGraph(model)), declaring its inputs, calling its modules on them " +
+                  "as its forward does, and declaring its outputs";
+        return $"Cannot export the model ({model.GetType().Name}): {what}; {how}.";
+    }
+
+    /// <summary>The input and output types of a module's <c>forward</c>, read from its <c>Module&lt;T, TResult&gt;</c>
+    /// base (C#'s names: <c>Tensor</c>, <c>(Tensor, Tensor)</c>); null for a module without one.</summary>
+    private static (string Input, string Output)? Signature(Type type)
+    {
+        for (var t = type; t is not null; t = t.BaseType)
+        {
+            if (!t.IsGenericType || t.GetGenericTypeDefinition() != typeof(torch.nn.Module<,>)) continue;
+            var args = t.GetGenericArguments();
+            return (TypeName(args[0]), TypeName(args[1]));
+        }
+        return null;
+    }
+
+    private static string TypeName(Type type)
+        => type.IsGenericType && type.FullName?.StartsWith("System.ValueTuple`", StringComparison.Ordinal) == true
+            ? $"({string.Join(", ", type.GetGenericArguments().Select(TypeName))})"
+            : type.IsGenericType
+                ? $"{type.Name[..type.Name.IndexOf('`', StringComparison.Ordinal)]}<{string.Join(", ", type.GetGenericArguments().Select(TypeName))}>"
+                : type.Name;
 
     private static void InEval(torch.nn.Module model, Action export)
     {

@@ -46,6 +46,43 @@ public class ModelExportTests
     }
 
     [Test]
+    public void Export_EmbeddingWithMaxNorm_MatchesTorchSharpsRenormalisedLookupForEveryIndex()
+    {
+        using var scope = torch.NewDisposeScope();
+        torch.manual_seed(6);
+        var embedding = torch.nn.Embedding(20, 6, max_norm: 0.5);
+        embedding.eval();
+        var untouched = embedding.weight![10].detach().clone();
+        using var exported = Exported.Of(embedding, torch.tensor(new long[] { 1, 2, 3 }).unsqueeze(0));
+        Assert.That(embedding.weight![10].eq(untouched).all().item<bool>(), Is.True, "the export leaves rows outside the example as they were");
+        var tokens = torch.cat([torch.arange(20L), torch.tensor(new long[] { 10, 3, 10, 19 })]).reshape(2, 12);
+        var actual = exported.Runtime.Run(("input", tokens))["output"];
+        using var noGrad = torch.no_grad();
+        Close.Assert(actual, embedding.call(tokens), "ONNX Runtime against TorchSharp's renormalised lookup");
+        Assert.That(actual.norm(-1).max().item<float>(), Is.LessThanOrEqualTo(0.5f), "every row's norm is at most max_norm");
+    }
+
+    [Test]
+    public void Export_EncoderReturningOutputsAndState_WithItsForwardOnOnnxTensor_MatchesTheModel()
+    {
+        using var scope = torch.NewDisposeScope();
+        torch.manual_seed(7);
+        var model = new TokenEncoder();
+        using var exported = Exported.From(path => onnx.export(model, torch.randint(0, 10, [2, 6]), path,
+            forward: x => model.gru.call(model.embedding.call(x)), output_names: ["encoder_outputs", "encoder_hidden"]));
+        Assert.That(exported.Runtime.OutputNames, Is.EqualTo(new[] { "encoder_outputs", "encoder_hidden" }));
+        using var noGrad = torch.no_grad();
+        foreach (var (batch, length) in new (long, long)[] { (1, 1), (3, 9) })
+        {
+            var tokens = torch.randint(0, 10, [batch, length]);
+            var results = exported.Runtime.Run(("input", tokens));
+            var (outputs, hidden) = model.call(tokens);
+            Close.Assert(results["encoder_outputs"], outputs, $"outputs, N={batch}, L={length}");
+            Close.Assert(results["encoder_hidden"], hidden, $"hidden, N={batch}, L={length}");
+        }
+    }
+
+    [Test]
     public void Export_Sequential_EveryLayerTheExporterKnows_MatchesTheModel()
     {
         using var scope = torch.NewDisposeScope();

@@ -1,6 +1,7 @@
 using System;
 using System.IO;
 using NUnit.Framework;
+using TorchRnn.Onnx.Tests.Support;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -64,7 +65,61 @@ public class UnsupportedExportTests
         var x = graph.input("x", torch.randn(4, 1, 2));
         var error = Assert.Throws<OnnxExportException>(() => gru.call(x));
         Assert.That(error!.Message, Is.EqualTo(
-            "Cannot export GRU: it is in training mode; call eval() first (ONNX export computes inference, where dropout is off)."));
+            "Cannot export GRU: it is in training mode; call eval() first (ONNX export computes inference, where dropout is off). " +
+            "Build the graph as new OnnxGraph(model) to have the module named by its field."));
+    }
+
+    [Test]
+    public void OnnxGraph_OfTheModel_ModuleInTrainingMode_ThrowsNamingTheField()
+    {
+        using var scope = torch.NewDisposeScope();
+        var model = new TokenEncoder();
+        model.train();
+        using var graph = new OnnxGraph(model);
+        var tokens = graph.input("tokens", torch.randint(0, 10, [2, 4]));
+        var error = Assert.Throws<OnnxExportException>(() => model.embedding.call(tokens));
+        Assert.That(error!.Message, Is.EqualTo(
+            "Cannot export 'embedding' (Embedding): it is in training mode; call eval() first (ONNX export computes inference, " +
+            "where dropout is off)."));
+    }
+
+    [Test]
+    public void Export_EncoderReturningTwoTensorsWithoutAForward_ThrowsNamingItsSignatureAndTheExportThatFits()
+    {
+        using var scope = torch.NewDisposeScope();
+        var error = Assert.Throws<OnnxExportException>(() => onnx.export(new TokenEncoder(), torch.randint(0, 10, [2, 4]), _path));
+        Assert.That(error!.Message, Is.EqualTo(
+            "Cannot export the model (TokenEncoder): its forward (Tensor -> (Tensor, Tensor)) is C# code that the exporter cannot read; " +
+            "export it with the same forward written on OnnxTensor, returning both outputs " +
+            "(onnx.export(model, input, path, forward: x => (a, b), output_names: [...]))."));
+    }
+
+    [Test]
+    public void Export_EncoderForwardThatComputesAnotherState_ThrowsNamingTheOutput()
+    {
+        using var scope = torch.NewDisposeScope();
+        var model = new TokenEncoder();
+        var error = Assert.Throws<OnnxExportException>(() => onnx.export(model, torch.randint(0, 10, [2, 4]), _path,
+            forward: x =>
+            {
+                var (output, h_n) = model.gru.call(model.embedding.call(x));
+                return (output, h_n.tanh());
+            }, output_names: ["outputs", "hidden"]));
+        Assert.That(error!.Message, Does.StartWith(
+            "The forward given for the model (TokenEncoder) does not compute what the model computes: output hidden: they differ by up to "));
+    }
+
+    [Test]
+    public void Export_Float64ForwardThatComputesSomethingElse_ThrowsOnnxExportException()
+    {
+        using var scope = torch.NewDisposeScope();
+        var model = new Model();
+        model.to(ScalarType.Float64);
+        var error = Assert.Throws<OnnxExportException>(() =>
+            onnx.export(model, torch.randn(2, 5, 1, dtype: ScalarType.Float64), _path,
+                forward: x => model.head.call(model.rnn.call(x).output.relu())));
+        Assert.That(error!.Message, Does.StartWith(
+            "The forward given for the model (Model) does not compute what the model computes: they differ by up to "));
     }
 
     [Test]

@@ -122,6 +122,9 @@ internal sealed class GraphWriter
         return a;
     }
 
+    public static AttributeProto Tensor(string name, TensorProto value)
+        => new() { Name = name, Type = AttributeProto.Types.AttributeType.Tensor, T = value };
+
     public static AttributeProto Graph(string name, GraphProto graph)
         => new() { Name = name, Type = AttributeProto.Types.AttributeType.Graph, G = graph };
 }

@@ -27,7 +27,7 @@ internal static class LayerCalls
             case Linear linear:
                 return Linear(g, linear, input);
             case Embedding embedding:
-                return Apply(g, module, input, (w, x) => w.Op("Gather", w.Initializer("embedding", embedding.weight!), x));
+                return Embedding(g, embedding, input);
             case Dropout:
             case Identity:
                 return Apply(g, module, input, (w, x) => w.Op("Identity", x));
@@ -56,9 +56,11 @@ internal static class LayerCalls
     /// <summary>Export computes inference: a module in training mode (dropout active) is refused, never exported silently as eval.</summary>
     public static void RequireEval(OnnxGraph g, torch.nn.Module module)
     {
-        if (module.training)
-            throw new OnnxExportException(
-                $"Cannot export {g.Describe(module)}: it is in training mode; call eval() first (ONNX export computes inference, where dropout is off).");
+        if (!module.training) return;
+        var named = g.Describe(module);
+        throw new OnnxExportException(
+            $"Cannot export {named}: it is in training mode; call eval() first (ONNX export computes inference, where dropout is off)." +
+            (g.Knows(module) ? "" : " Build the graph as new OnnxGraph(model) to have the module named by its field."));
     }
 
     private static OnnxTensor Apply(OnnxGraph g, torch.nn.Module<Tensor, Tensor> module, OnnxTensor input, Func<GraphWriter, string, string> write)
@@ -67,6 +69,24 @@ internal static class LayerCalls
         var example = g.Eager(() => module.call(input.Example)); // the module's own checks and messages come first
         return new OnnxTensor(g, write(g.Writer, input.Name), example);
     }
+
+    // A lookup, of the table as the module's forward sees it. TorchSharp's Embedding keeps its options (max_norm,
+    // norm_type) in native code with no accessor; with max_norm, its forward first renormalises, in place, each
+    // looked-up row whose norm exceeds max_norm. For fixed weights that is a fixed table: the rows the forward returns
+    // for every index. So the export runs the forward over every index, writes the rows it returns, and puts the
+    // weight back (a copy taken before), leaving the rows outside the example as they were. Without max_norm the
+    // forward returns the weight itself.
+    private static OnnxTensor Embedding(OnnxGraph g, Embedding embedding, OnnxTensor input)
+        => Apply(g, embedding, input, (w, x) =>
+        {
+            using var scope = torch.NewDisposeScope();
+            using var noGrad = torch.no_grad();
+            var weight = embedding.weight!;
+            var before = weight.detach().clone();
+            var table = embedding.call(torch.arange(weight.shape[0], device: weight.device)).detach().clone();
+            weight.detach().copy_(before);
+            return w.Op("Gather", w.Initializer("embedding", table), x);
+        });
 
     // y = x W^T + b, for input of any rank (ONNX's Gemm takes 2-D only).
     private static OnnxTensor Linear(OnnxGraph g, Linear linear, OnnxTensor input)

@@ -14,6 +14,12 @@ public static class Close
     {
         NUnit.Framework.Assert.That(actual.shape, Is.EqualTo(expected.shape), $"{what}: shape");
         NUnit.Framework.Assert.That(actual.dtype, Is.EqualTo(expected.dtype), $"{what}: dtype");
+        if (!expected.is_floating_point())
+        {
+            // Indices and masks: equal, element for element.
+            NUnit.Framework.Assert.That(actual.eq(expected).all().item<bool>(), Is.True, $"{what}: values differ");
+            return;
+        }
         var largest = expected.numel() == 0 ? 0.0 : (actual - expected).abs().max().to(ScalarType.Float64).item<double>();
         NUnit.Framework.Assert.That(largest, Is.LessThanOrEqualTo(Tolerance(expected.dtype)),
             $"{what}: largest difference {largest:E2} (shape [{string.Join(", ", expected.shape.Select(s => s.ToString()))}])");

@@ -57,7 +57,8 @@ public sealed class Runtime : IDisposable
 
     public void Dispose() => _session.Dispose();
 
-    private static OrtValue ToOrt(Tensor t)
+    /// <summary>A tensor's values in an OrtValue of the same shape (a copy).</summary>
+    public static OrtValue ToOrt(Tensor t)
     {
         var c = t.cpu().contiguous();
         return c.dtype switch
@@ -65,11 +66,13 @@ public sealed class Runtime : IDisposable
             ScalarType.Float32 => OrtValue.CreateTensorValueFromMemory(c.data<float>().ToArray(), c.shape),
             ScalarType.Float64 => OrtValue.CreateTensorValueFromMemory(c.data<double>().ToArray(), c.shape),
             ScalarType.Int64 => OrtValue.CreateTensorValueFromMemory(c.data<long>().ToArray(), c.shape),
+            ScalarType.Bool => OrtValue.CreateTensorValueFromMemory(c.data<bool>().ToArray(), c.shape),
             _ => throw new NotSupportedException(c.dtype.ToString()),
         };
     }
 
-    private static Tensor FromOrt(OrtValue v)
+    /// <summary>An OrtValue's values as a CPU tensor (a copy).</summary>
+    public static Tensor FromOrt(OrtValue v)
     {
         var info = v.GetTensorTypeAndShape();
         var shape = info.Shape;
@@ -78,6 +81,7 @@ public sealed class Runtime : IDisposable
             TensorElementType.Float => torch.tensor(v.GetTensorDataAsSpan<float>().ToArray(), shape),
             TensorElementType.Double => torch.tensor(v.GetTensorDataAsSpan<double>().ToArray(), shape),
             TensorElementType.Int64 => torch.tensor(v.GetTensorDataAsSpan<long>().ToArray(), shape),
+            TensorElementType.Bool => torch.tensor(v.GetTensorDataAsSpan<bool>().ToArray(), shape),
             _ => throw new NotSupportedException(info.ElementDataType.ToString()),
         };
     }
