@@ -19,12 +19,12 @@ internal sealed class GuardedCell(NativeCell cell, RNNCellBase owner)
         var grad = torch.is_grad_enabled() && (input.requires_grad || owner.Weights.w_ih.requires_grad);
         var key = new GuardKey(cell.Kernel, owner.Repr, parameters.DType, parameters.DeviceType, owner.ParameterDeviceIndex, grad,
             Training: false, input.size(0), Packed: false);
-        switch (owner.Guard.Lookup(key))
+        switch (owner.Guard.Lookup(key, ref _memo))
         {
             case true: return cell.Step(input, hx);
             case false: return owner.ManagedStep(input, hx);
         }
-        if (!Finite(input, hx)) return owner.ManagedStep(input, hx);
+        if (!KernelGuard.AllFinite(input, hx)) return owner.ManagedStep(input, hx);
 
         var next = cell.Step(input, hx);
         if (Judge(key, input, hx, next)) return next;
@@ -32,12 +32,13 @@ internal sealed class GuardedCell(NativeCell cell, RNNCellBase owner)
         return owner.ManagedStep(input, hx);
     }
 
+    private KernelGuard.Memo? _memo;
+
     private bool Judge(in GuardKey key, Tensor input, HiddenState? hx, HiddenState next)
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        var w = owner.Weights;
-        var weights = new LayerWeights(Wide(w.w_ih)!, Wide(w.w_hh)!, Wide(w.b_ih), Wide(w.b_hh), null);
+        var weights = owner.Weights.Float64();
         var x = input.detach().to(ScalarType.Float64);
         var batch = input.size(0);
         var hidden = owner.hidden_size;
@@ -48,15 +49,5 @@ internal sealed class GuardedCell(NativeCell cell, RNNCellBase owner)
         return next.c is null
             ? owner.Guard.Judge(key, [next.h], [expected.h])
             : owner.Guard.Judge(key, [next.h, next.c], [expected.h, expected.c!]);
-
-        static TorchSharp.Modules.Parameter? Wide(TorchSharp.Modules.Parameter? p)
-            => p is null ? null : new TorchSharp.Modules.Parameter(p.detach().to(ScalarType.Float64), requires_grad: false);
-    }
-
-    private static bool Finite(Tensor input, HiddenState? hx)
-    {
-        using var scope = torch.NewDisposeScope();
-        return input.isfinite().all().item<bool>()
-            && (hx is not { } s || (s.h.isfinite().all().item<bool>() && (s.c is null || s.c.isfinite().all().item<bool>())));
     }
 }

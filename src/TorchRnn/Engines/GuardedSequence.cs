@@ -46,19 +46,10 @@ internal sealed class GuardedSequence(SequenceEngine kernel, RNNBase owner) : Se
         key = default;
         if (!KernelCheck.Enabled) return true;
         key = Key(input, h0, training, packed);
-        // A module is mostly called the same way again: its last verdict answers without hashing the key. The pair is
-        // one object, so another thread sees a whole one or none.
-        var guard = owner.Guard;
-        if (_last is { } last && last.Guard == guard && last.Generation == guard.Generation && last.Key == key) return last.Right;
-        var generation = guard.Generation;
-        var verdict = guard.Lookup(key);
-        if (verdict is { } right) _last = new LastVerdict(guard, generation, key, right);
-        return verdict;
+        return owner.Guard.Lookup(key, ref _memo);
     }
 
-    private LastVerdict? _last;
-
-    private sealed record LastVerdict(KernelGuard Guard, int Generation, GuardKey Key, bool Right);
+    private KernelGuard.Memo? _memo;
 
     /// <summary>
     /// A call of a configuration with no verdict: input or states with NaN or infinities go to the managed engine
@@ -71,7 +62,7 @@ internal sealed class GuardedSequence(SequenceEngine kernel, RNNBase owner) : Se
         System.Func<bool, (Tensor output, HiddenState h_n)> runKernel, System.Func<bool, (Tensor output, HiddenState h_n)> runManaged,
         System.Func<ManagedRecurrence, (Tensor output, HiddenState h_n)> runReference)
     {
-        if (!Finite(input, h0)) return runManaged(training);
+        if (!KernelGuard.AllFinite(input, h0)) return runManaged(training);
         if (Drops(training))
         {
             var (unregularised, last) = runKernel(false);
@@ -117,7 +108,7 @@ internal sealed class GuardedSequence(SequenceEngine kernel, RNNBase owner) : Se
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        var reference = new ManagedRecurrence(owner.Options, Float64(owner.Weights));
+        var reference = new ManagedRecurrence(owner.Options, System.Array.ConvertAll(owner.Weights, w => w.Float64()));
         var (expected, expectedState) = runReference(reference);
         List<Tensor> got = [output, h_n.h], wanted = [expected, expectedState.h];
         if (h_n.c is not null)
@@ -128,27 +119,7 @@ internal sealed class GuardedSequence(SequenceEngine kernel, RNNBase owner) : Se
         return owner.Guard.Judge(key, got, wanted);
     }
 
-    private static LayerWeights[] Float64(LayerWeights[] weights)
-    {
-        var copies = new LayerWeights[weights.Length];
-        for (var i = 0; i < weights.Length; i++)
-        {
-            var w = weights[i];
-            copies[i] = new LayerWeights(Wide(w.w_ih)!, Wide(w.w_hh)!, Wide(w.b_ih), Wide(w.b_hh), Wide(w.w_hr));
-        }
-        return copies;
-
-        static TorchSharp.Modules.Parameter? Wide(TorchSharp.Modules.Parameter? p)
-            => p is null ? null : new TorchSharp.Modules.Parameter(p.detach().to(ScalarType.Float64), requires_grad: false);
-    }
-
     private static Tensor Wide(Tensor t) => t.detach().to(ScalarType.Float64);
 
     private static HiddenState Wide(HiddenState s) => new(Wide(s.h), s.c is null ? null : Wide(s.c));
-
-    private static bool Finite(Tensor input, HiddenState h0)
-    {
-        using var scope = torch.NewDisposeScope();
-        return input.isfinite().all().item<bool>() && h0.h.isfinite().all().item<bool>() && (h0.c is null || h0.c.isfinite().all().item<bool>());
-    }
 }

@@ -74,6 +74,31 @@ internal sealed class KernelGuard
     }
 
     /// <summary>
+    /// The verdict on <paramref name="key"/>, answered from <paramref name="memo"/> when the call site's last key was
+    /// the same (a module is mostly called the same way again: no hashing), else looked up and remembered.
+    /// </summary>
+    public bool? Lookup(in GuardKey key, ref Memo? memo)
+    {
+        if (memo is { } last && ReferenceEquals(last.Guard, this) && last.Generation == Generation && last.Key == key) return last.Right;
+        var generation = Generation;
+        var verdict = Lookup(key);
+        // The memo is one object, so another thread sees a whole one or none.
+        if (verdict is { } right) memo = new Memo(this, generation, key, right);
+        return verdict;
+    }
+
+    /// <summary>A call site's last verdict, valid for its guard in the generation it was read in.</summary>
+    internal sealed record Memo(KernelGuard Guard, int Generation, GuardKey Key, bool Right);
+
+    /// <summary>Whether an input and a state hold no NaN or infinity (before a verdict: a comparison over them proves nothing).</summary>
+    public static bool AllFinite(Tensor input, HiddenState? state)
+    {
+        using var scope = torch.NewDisposeScope();
+        return input.isfinite().all().item<bool>()
+            && (state is not { } s || (s.h.isfinite().all().item<bool>() && (s.c is null || s.c.isfinite().all().item<bool>())));
+    }
+
+    /// <summary>
     /// The relative tolerance of a kernel in <paramref name="dtype"/>: generous against rounding (float32 products and
     /// float64 ones differ by about 1e-7 per step) and far below the faults seen (0.03 to 0.6).
     /// </summary>

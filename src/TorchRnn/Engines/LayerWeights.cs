@@ -29,6 +29,12 @@ internal sealed record LayerWeights(Parameter w_ih, Parameter w_hh, Parameter? b
     /// <summary>A cell's weights: <c>weight_ih</c>, <c>weight_hh</c>, <c>bias_ih</c>, <c>bias_hh</c>.</summary>
     public static LayerWeights OfCell(torch.nn.Module module, bool bias) => Named(module, "", bias, projections: false);
 
+    /// <summary>Detached float64 copies, for the kernel check's reference (the caller's dispose scope frees them).</summary>
+    public LayerWeights Float64() => new(Wide(w_ih)!, Wide(w_hh)!, Wide(b_ih), Wide(b_hh), Wide(w_hr));
+
+    private static Parameter? Wide(Parameter? p)
+        => p is null ? null : new Parameter(p.detach().to(torch.ScalarType.Float64), requires_grad: false);
+
     private static LayerWeights Named(torch.nn.Module module, string suffix, bool bias, bool projections)
     {
         Parameter Get(string name) => module.get_parameter(name + suffix) ?? throw new InvalidOperationException($"No parameter {name}{suffix}.");
