@@ -63,7 +63,19 @@ public sealed class OnnxGraph : IDisposable
     {
         Writer = new GraphWriter(name, new Names());
         _root = model;
+        Root = this;
     }
+
+    /// <summary>A subgraph (a Scan body) of <paramref name="outer"/>: its values are the body's, its names the model's.</summary>
+    internal OnnxGraph(GraphWriter body, OnnxGraph outer)
+    {
+        Writer = body;
+        _root = outer._root;
+        Root = outer.Root;
+    }
+
+    /// <summary>The model's top-level graph, where constants go (a body refers to them by name).</summary>
+    internal OnnxGraph Root { get; }
 
     internal GraphWriter Writer { get; }
 

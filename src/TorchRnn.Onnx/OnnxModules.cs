@@ -157,6 +157,67 @@ public static class OnnxModules
     }
 
     /// <summary>
+    /// A <see cref="TorchRnn.Recurrent"/> of any kind (<c>nn.LayerNormLSTM</c>, a kind of your own implementing
+    /// <see cref="IOnnxKind"/>): as the module's <c>call</c>, with the state as tensors.
+    /// </summary>
+    /// <param name="module">The module, in eval mode.</param>
+    /// <param name="input">(L, N, H_in), batch-first or unbatched as the module takes it.</param>
+    /// <param name="h_0">h (D * num_layers, N or 1, H); zeros when null.</param>
+    /// <param name="c_0">c, when the kind has a cell state (give both or neither); zeros when null.</param>
+    /// <returns>The output, h_n, and c_n (null when the kind has no cell state).</returns>
+    /// <exception cref="ArgumentException">The input or a state does not fit the module (TorchRnn's message).</exception>
+    /// <exception cref="OnnxExportException">The module is in training mode, or its kind has no step on OnnxTensor, or
+    /// that step computes something else than the kind's.</exception>
+    public static (OnnxTensor output, OnnxTensor h_n, OnnxTensor? c_n) call(this TorchRnn.Recurrent module, OnnxTensor input,
+        OnnxTensor? h_0 = null, OnnxTensor? c_0 = null)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        return RecurrentCalls.Sequence(RecurrentSpec.Of(module), input, h_0, c_0, (x, h, c) => Run(module.call(x, State(h, c))));
+    }
+
+    /// <summary>A <see cref="TorchRnn.Recurrent"/> over a packed batch (<see cref="onnx.pack_padded_sequence"/>).</summary>
+    /// <param name="module">The module, in eval mode.</param>
+    /// <param name="input">The packed input.</param>
+    /// <param name="h_0">h in the batch's original order; zeros when null.</param>
+    /// <param name="c_0">c, when the kind has a cell state; zeros when null.</param>
+    /// <returns>The packed output, h_n, and c_n (null when the kind has no cell state).</returns>
+    /// <exception cref="ArgumentException">The input or a state does not fit the module.</exception>
+    /// <exception cref="OnnxExportException">As the dense overload.</exception>
+    public static (OnnxPackedSequence output, OnnxTensor h_n, OnnxTensor? c_n) call(this TorchRnn.Recurrent module, OnnxPackedSequence input,
+        OnnxTensor? h_0 = null, OnnxTensor? c_0 = null)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        return RecurrentCalls.Packed(RecurrentSpec.Of(module), input, h_0, c_0, (p, h, c) =>
+        {
+            var (o, hn) = module.call(p, State(h, c));
+            return (o, hn.h, hn.c);
+        });
+    }
+
+    /// <summary>One step of a <see cref="TorchRnn.RecurrentCell"/>: input (N, H_in) or (H_in).</summary>
+    /// <param name="module">The cell, in eval mode.</param>
+    /// <param name="input">The step's input.</param>
+    /// <param name="h_0">h (N or 1, H) or (H); zeros when null.</param>
+    /// <param name="c_0">c, when the kind has a cell state; zeros when null.</param>
+    /// <returns>h', and c' (null when the kind has no cell state).</returns>
+    /// <exception cref="ArgumentException">The input or a state does not fit the cell.</exception>
+    /// <exception cref="OnnxExportException">As <see cref="call(TorchRnn.Recurrent, OnnxTensor, OnnxTensor?, OnnxTensor?)"/>.</exception>
+    public static (OnnxTensor h_1, OnnxTensor? c_1) call(this TorchRnn.RecurrentCell module, OnnxTensor input, OnnxTensor? h_0 = null,
+        OnnxTensor? c_0 = null)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        return RecurrentCalls.Cell(RecurrentSpec.Of(module), input, h_0, c_0, (x, h, c) =>
+        {
+            var next = module.call(x, State(h, c));
+            return (next.h, next.c);
+        });
+    }
+
+    private static HiddenState? State(Tensor? h, Tensor? c) => h is null ? null : new HiddenState?(new HiddenState(h, c));
+
+    private static (Tensor, Tensor, Tensor?) Run((Tensor output, HiddenState h_n) r) => (r.output, r.h_n.h, r.h_n.c);
+
+    /// <summary>
     /// A TorchSharp layer: <c>Linear</c>, <c>Embedding</c>, <c>Dropout</c> (identity in eval mode), <c>Identity</c>,
     /// <c>ReLU</c>, <c>Tanh</c>, <c>Sigmoid</c>, <c>Softmax</c>, <c>LogSoftmax</c>, <c>LayerNorm</c>, or a
     /// <c>Sequential</c> of them.

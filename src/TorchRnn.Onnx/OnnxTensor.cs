@@ -385,6 +385,54 @@ public sealed class OnnxTensor
 
     internal static int Axis(long dim, long rank) => (int)(dim < 0 ? dim + rank : dim);
 
+    /// <summary>Splits into <paramref name="chunks"/> equal parts along <paramref name="dim"/>, as <c>Tensor.chunk</c>.</summary>
+    /// <param name="chunks">How many parts.</param>
+    /// <param name="dim">The axis to split.</param>
+    /// <returns>The parts, in order.</returns>
+    /// <exception cref="ArgumentException">The axis's size is not a multiple of <paramref name="chunks"/> (ONNX's Split makes equal parts only).</exception>
+    public OnnxTensor[] chunk(long chunks, long dim = 0)
+    {
+        var size = Example.shape[Axis(dim, this.dim())];
+        if (chunks <= 0 || size % chunks != 0)
+            throw new ArgumentException($"chunk({chunks}, {dim}) needs the axis's size ({size}) to be a multiple of {chunks}.", nameof(chunks));
+        var parts = new Tensor[chunks];
+        for (var i = 0; i < chunks; i++)
+        {
+            var at = i;
+            parts[i] = Graph.Eager(() => Example.chunk(chunks, dim)[at]);
+        }
+        var names = W.Node("Split", [Name], (int)chunks, GraphWriter.Int("axis", dim), GraphWriter.Int("num_outputs", chunks));
+        return names.Select((n, i) => new OnnxTensor(Graph, n, parts[i])).ToArray();
+    }
+
+    /// <summary>
+    /// Layer normalization over the last axis, as <c>torch.nn.functional.layer_norm(x, [x.shape[^1]], weight, bias, eps)</c>
+    /// (ONNX's <c>LayerNormalization</c>).
+    /// </summary>
+    /// <param name="weight">The scale (size of the last axis), or null for ones.</param>
+    /// <param name="bias">The shift, or null for none.</param>
+    /// <param name="eps">Added to the variance.</param>
+    /// <returns>The normalized value.</returns>
+    public OnnxTensor layer_norm(OnnxTensor? weight = null, OnnxTensor? bias = null, double eps = 1e-5)
+    {
+        if (weight is not null) Graph.Own(weight);
+        if (bias is not null) Graph.Own(bias);
+        var features = Example.shape[^1];
+        var example = Graph.Eager(() => torch.nn.functional.layer_norm(Example, [features], weight?.Example, bias?.Example, eps));
+        string scale;
+        if (weight is not null)
+        {
+            scale = weight.Name;
+        }
+        else
+        {
+            using var ones = torch.ones(features, dtype);
+            scale = W.Initializer("norm_weight", ones);
+        }
+        var name = W.Op("LayerNormalization", [Name, scale, bias?.Name ?? ""], GraphWriter.Int("axis", -1), GraphWriter.Float("epsilon", (float)eps));
+        return new OnnxTensor(Graph, name, example);
+    }
+
     private OnnxTensor Unary(string op, Func<Tensor, Tensor> eager, string[] extraInputs, params Protobuf.AttributeProto[] attributes)
     {
         var example = Graph.Eager(() => eager(Example)); // first: PyTorch's own errors for a bad axis
@@ -415,84 +463,5 @@ public sealed class OnnxTensor
         a.Graph.Own(b);
         var example = a.Graph.Eager(() => eager(a.Example, b.Example));
         return new OnnxTensor(a.Graph, a.Graph.Writer.Op(op, a.Name, b.Name), example);
-    }
-}
-
-/// <summary>
-/// One index of <see cref="OnnxTensor"/>'s indexer: an integer (select), a range (slice, step 1) or
-/// <see cref="Ellipsis"/>. Converts implicitly from <c>long</c>, <see cref="System.Index"/> and <see cref="Range"/>,
-/// so <c>x[.., -1]</c> and <c>x[^1]</c> read as for a TorchSharp tensor.
-/// </summary>
-public readonly struct OnnxIndex : IEquatable<OnnxIndex>
-{
-    private OnnxIndex(long? single, Index? start, Index? end, bool ellipsis)
-    {
-        Single = single;
-        Start = start;
-        End = end;
-        IsEllipsis = ellipsis;
-    }
-
-    /// <summary>The axes not named by the other indices (PyTorch's <c>...</c>).</summary>
-    public static OnnxIndex Ellipsis { get; } = new(null, null, null, true);
-
-    internal long? Single { get; }
-
-    internal Index? Start { get; }
-
-    internal Index? End { get; }
-
-    internal bool IsEllipsis { get; }
-
-    /// <summary>Selects one position (negative counts from the end).</summary>
-    /// <param name="index">The position.</param>
-    public static implicit operator OnnxIndex(long index) => new(index, null, null, false);
-
-    /// <summary>Selects one position; <c>^1</c> is the last.</summary>
-    /// <param name="index">The position.</param>
-    public static implicit operator OnnxIndex(Index index) => new(index.IsFromEnd ? -(long)index.Value : index.Value, null, null, false);
-
-    /// <summary>Slices a range with step 1; <c>..</c> keeps the whole axis.</summary>
-    /// <param name="range">The range.</param>
-    public static implicit operator OnnxIndex(Range range)
-        => new(null, range.Start.Equals(Index.Start) ? null : range.Start, range.End.Equals(Index.End) ? null : range.End, false);
-
-    /// <summary>The index as an integer, for languages without implicit conversions.</summary>
-    /// <param name="index">The position.</param>
-    /// <returns>The index.</returns>
-    public static OnnxIndex FromInt64(long index) => index;
-
-    /// <summary>The index as a range, for languages without implicit conversions.</summary>
-    /// <param name="range">The range.</param>
-    /// <returns>The index.</returns>
-    public static OnnxIndex FromRange(Range range) => range;
-
-    /// <inheritdoc />
-    public bool Equals(OnnxIndex other)
-        => Single == other.Single && Nullable.Equals(Start, other.Start) && Nullable.Equals(End, other.End) && IsEllipsis == other.IsEllipsis;
-
-    /// <inheritdoc />
-    public override bool Equals(object? obj) => obj is OnnxIndex other && Equals(other);
-
-    /// <inheritdoc />
-    public override int GetHashCode() => HashCode.Combine(Single, Start, End, IsEllipsis);
-
-    /// <summary>Equality.</summary>
-    /// <param name="left">One index.</param>
-    /// <param name="right">The other.</param>
-    /// <returns>Whether they index alike.</returns>
-    public static bool operator ==(OnnxIndex left, OnnxIndex right) => left.Equals(right);
-
-    /// <summary>Inequality.</summary>
-    /// <param name="left">One index.</param>
-    /// <param name="right">The other.</param>
-    /// <returns>Whether they differ.</returns>
-    public static bool operator !=(OnnxIndex left, OnnxIndex right) => !left.Equals(right);
-
-    internal TensorIndex ToTorch()
-    {
-        if (IsEllipsis) return TensorIndex.Ellipsis;
-        if (Single is long s) return TensorIndex.Single(s);
-        return TensorIndex.Slice(new Range(Start ?? Index.Start, End ?? Index.End));
     }
 }

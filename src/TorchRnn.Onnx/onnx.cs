@@ -82,6 +82,13 @@ public static class onnx
                 case LSTMCell cell:
                     Cell(graph, cell.hidden_size, true, args, (x, h, c) => cell.call(x, (h, c!)));
                     break;
+                case TorchRnn.Recurrent module:
+                    Sequence(graph, module.batch_first, module.num_layers * (module.bidirectional ? 2 : 1), module.hidden_size,
+                        module.kind.has_cell ? module.hidden_size : 0, args, (x, h, c) => module.call(x, h, c));
+                    break;
+                case TorchRnn.RecurrentCell cell:
+                    Cell(graph, cell.hidden_size, cell.kind.has_cell, args, (x, h, c) => cell.call(x, h, c));
+                    break;
                 case torch.nn.Module<Tensor, Tensor> layer:
                     graph.output("output", layer.call(graph.input("input", args)));
                     break;

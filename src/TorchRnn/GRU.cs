@@ -1,3 +1,4 @@
+using TorchRnn.Kinds;
 using static TorchSharp.torch;
 
 namespace TorchRnn;
@@ -20,7 +21,7 @@ public sealed class GRU : HiddenStateRNNBase
 {
     internal GRU(long input_size, long hidden_size, long num_layers, bool bias, bool batch_first, double dropout,
         bool bidirectional, Device? device, ScalarType? dtype)
-        : base(RecurrentMode.Gru, input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, device, dtype)
+        : base(GruKind.Instance, input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, device, dtype)
     {
     }
 }

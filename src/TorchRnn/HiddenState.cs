@@ -25,8 +25,17 @@ namespace TorchRnn;
 /// }
 /// </code>
 /// </example>
-public readonly struct HiddenState
+public readonly struct HiddenState : IDisposable
 {
+    /// <summary>
+    /// Refused: a state needs h. (A struct always has a parameterless constructor; this one turns <c>new HiddenState()</c>
+    /// into a compile error instead of a state whose h is null. <c>default(HiddenState)</c> still has no h; nothing in
+    /// TorchRnn accepts it.)
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Always.</exception>
+    [Obsolete("A HiddenState needs h: new HiddenState(h) or new HiddenState(h, c).", error: true)]
+    public HiddenState() => throw new InvalidOperationException("A HiddenState needs h: new HiddenState(h) or new HiddenState(h, c).");
+
     /// <summary>A state of <paramref name="h"/> alone (RNN, GRU and their cells), or of <c>(h, c)</c> (LSTM).</summary>
     /// <param name="h">The hidden state.</param>
     /// <param name="c">The cell state of an LSTM or LSTMCell; null for the others.</param>
@@ -91,7 +100,7 @@ public readonly struct HiddenState
         return this;
     }
 
-    /// <summary>Disposes h and c.</summary>
+    /// <summary>Disposes h and c (so <c>using var state = ...</c> frees a state).</summary>
     public void Dispose()
     {
         h?.Dispose();

@@ -1,4 +1,5 @@
 using System;
+using TorchRnn.Kinds;
 using static TorchSharp.torch;
 
 namespace TorchRnn;
@@ -17,9 +18,9 @@ namespace TorchRnn;
 [Obsolete("HiddenStateRNNBase will be removed in a later release: use RNNBase, whose call takes and returns a HiddenState for RNN, GRU and LSTM alike, or the module's own type (RNN, GRU), which keeps these tensor overloads.")]
 public abstract class HiddenStateRNNBase : RNNBase
 {
-    private protected HiddenStateRNNBase(RecurrentMode mode, long input_size, long hidden_size, long num_layers, bool bias,
+    private protected HiddenStateRNNBase(RecurrentKind kind, long input_size, long hidden_size, long num_layers, bool bias,
         bool batch_first, double dropout, bool bidirectional, Device? device, ScalarType? dtype)
-        : base(mode, input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, proj_size: 0, device, dtype)
+        : base(kind, input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, proj_size: 0, device, dtype)
     {
     }
 

@@ -1,4 +1,5 @@
 using System;
+using TorchRnn.Kinds;
 using static TorchSharp.torch;
 
 namespace TorchRnn;
@@ -26,7 +27,7 @@ public sealed class LSTM : RNNBase
 {
     internal LSTM(long input_size, long hidden_size, long num_layers, bool bias, bool batch_first, double dropout,
         bool bidirectional, long proj_size, Device? device, ScalarType? dtype)
-        : base(RecurrentMode.Lstm, input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+        : base(LstmKind.Instance, input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
             proj_size, device, dtype)
     {
     }

@@ -1,3 +1,4 @@
+using TorchRnn.Kinds;
 using static TorchSharp.torch;
 
 namespace TorchRnn;
@@ -11,7 +12,7 @@ namespace TorchRnn;
 public sealed class LSTMCell : RNNCellBase
 {
     internal LSTMCell(long input_size, long hidden_size, bool bias, Device? device, ScalarType? dtype)
-        : base(nameof(LSTMCell), RecurrentMode.Lstm, input_size, hidden_size, bias, device, dtype)
+        : base(LstmKind.Instance, input_size, hidden_size, bias, device, dtype)
     {
     }
 

@@ -159,7 +159,8 @@ public static class Py
         var children = module.named_children()
             .Select(child => "(" + child.name + "): " + IndentFollowingLines(repr(child.module), 2))
             .ToList();
-        var name = TypeName(module.GetType());
+        // A recurrent module is named by its kind (Recurrent is LayerNormLSTM, UserLSTM, ...), as its module name says.
+        var name = module is RNNBase or RNNCellBase ? module.GetName() : TypeName(module.GetType());
         if (lines.Count == 1 && children.Count == 0)
         {
             return name + "(" + lines[0] + ")";

@@ -1,3 +1,4 @@
+using TorchRnn.Kinds;
 using static TorchSharp.torch;
 
 namespace TorchRnn;
@@ -24,13 +25,13 @@ public sealed class RNN : HiddenStateRNNBase
 {
     internal RNN(long input_size, long hidden_size, long num_layers, string nonlinearity, bool bias, bool batch_first,
         double dropout, bool bidirectional, Device? device, ScalarType? dtype)
-        : base(RecurrentModes.FromNonlinearity(nonlinearity), input_size, hidden_size, num_layers, bias, batch_first,
+        : base(RnnKind.For(nonlinearity), input_size, hidden_size, num_layers, bias, batch_first,
             dropout, bidirectional, device, dtype)
     {
     }
 
     /// <summary>The nonlinearity, <c>tanh</c> or <c>relu</c>. PyTorch's repr of RNN never shows it.</summary>
-    public string nonlinearity => Mode.Nonlinearity();
+    public string nonlinearity => ((RnnKind)kind).Nonlinearity;
 }
 
 public static partial class nn

@@ -1,3 +1,4 @@
+using TorchRnn.Kinds;
 using static TorchSharp.torch;
 
 namespace TorchRnn;
@@ -13,12 +14,12 @@ namespace TorchRnn;
 public sealed class RNNCell : RNNCellBase
 {
     internal RNNCell(long input_size, long hidden_size, bool bias, string nonlinearity, Device? device, ScalarType? dtype)
-        : base(nameof(RNNCell), RecurrentModes.FromNonlinearity(nonlinearity), input_size, hidden_size, bias, device, dtype)
+        : base(RnnKind.For(nonlinearity), input_size, hidden_size, bias, device, dtype)
     {
     }
 
     /// <summary>The nonlinearity, <c>tanh</c> or <c>relu</c>; the repr shows it when it is not tanh.</summary>
-    public string nonlinearity => Mode.Nonlinearity();
+    public string nonlinearity => ((RnnKind)kind).Nonlinearity;
 
     /// <summary>Computes the next hidden state.</summary>
     /// <param name="input">(N, H_in) or unbatched (H_in).</param>

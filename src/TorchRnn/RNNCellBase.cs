@@ -1,67 +1,62 @@
 using System;
+using System.Collections.Generic;
 using System.Globalization;
+using TorchRnn.Engines;
+using TorchRnn.Kinds;
+using TorchRnn.Validation;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace TorchRnn;
 
 /// <summary>
-/// PyTorch's <c>nn.RNNCellBase</c>: what RNNCell, LSTMCell and GRUCell share, and the one type that holds any of
-/// them. <c>weight_ih</c> (gates * hidden, H_in), <c>weight_hh</c> (gates * hidden, hidden), optional <c>bias_ih</c>
-/// and <c>bias_hh</c>, their initialisation, the forward checks, unbatched handling, default states and the repr live
-/// here; the subclasses add typed <c>forward</c> and <c>call</c> overloads.
+/// PyTorch's <c>nn.RNNCellBase</c>: what every cell module shares (RNNCell, LSTMCell, GRUCell, and any
+/// <see cref="RecurrentKind"/> through <see cref="nn.RecurrentCell"/>), and the one type that holds any of them. The
+/// parameters the kind declares (for the built-in kinds <c>weight_ih</c>, <c>weight_hh</c>, optional <c>bias_ih</c> and
+/// <c>bias_hh</c>), their initialisation, the forward checks, unbatched handling, default states and the repr live here;
+/// the subclasses add typed <c>forward</c> and <c>call</c> overloads.
 /// </summary>
 /// <remarks>
-/// Shape key: N = batch size, H_in = <c>input_size</c>, H_out = <c>hidden_size</c>. TorchSharp's native cell
-/// (LibTorch's cell function, one call a step) computes; a cell with <c>hidden_size</c> 0, which LibTorch cannot
-/// initialise, runs TorchRnn's managed step.
+/// Shape key: N = batch size, H_in = <c>input_size</c>, H_out = <c>hidden_size</c>. For the built-in kinds TorchSharp's
+/// native cell (LibTorch's cell function, one call a step) computes; a cell with <c>hidden_size</c> 0, which LibTorch
+/// cannot initialise, and a kind of the user's run the kind's managed step.
 /// </remarks>
 public abstract class RNNCellBase : RecurrentModule<HiddenState>
 {
-    private readonly RecurrentMode _mode;
+    private readonly IReadOnlyList<CellParameter> _declared;
     private readonly NativeCell? _native;
     private GuardedCell? _guarded;
-    private LayerWeights _weights;
+    private CellWeights _weights;
 
-    private protected RNNCellBase(string name, RecurrentMode mode, long input_size, long hidden_size, bool bias,
-        Device? device, ScalarType? dtype)
-        : base(name, input_size, hidden_size, bias)
+    private protected RNNCellBase(RecurrentKind kind, long input_size, long hidden_size, bool bias, Device? device, ScalarType? dtype)
+        : base(kind.cell_name, input_size, hidden_size, bias)
     {
-        var gates = mode.GateCount();
-        Checks.CellArguments(input_size, hidden_size, gates);
-        _mode = mode;
-        if (hidden_size > 0)
+        kind.CheckCellArguments(input_size, hidden_size);
+        this.kind = kind;
+        _declared = kind.parameters(input_size, hidden_size, bias);
+        // LibTorch's cells cannot initialise an empty hidden state (1/sqrt(0)); PyTorch's can, so TorchRnn computes it.
+        _native = hidden_size > 0 ? kind.CreateNativeCell(input_size, hidden_size, bias, device, dtype) : null;
+        if (_native is not null)
         {
-            _native = NativeCell.Create(mode, input_size, hidden_size, bias, device, dtype);
             Adopt(_native.Module);
             _guarded = new GuardedCell(_native, this);
         }
         else
         {
-            // LibTorch's cells cannot initialise an empty hidden state (1/sqrt(0)); PyTorch's can, so compute it here.
-            AddParameter("weight_ih", [gates * hidden_size, input_size], device, dtype);
-            AddParameter("weight_hh", [gates * hidden_size, hidden_size], device, dtype);
-            if (bias)
-            {
-                AddParameter("bias_ih", [gates * hidden_size], device, dtype);
-                AddParameter("bias_hh", [gates * hidden_size], device, dtype);
-            }
+            foreach (var p in _declared) AddParameter(p.name, p.shape, p.init, device, dtype);
         }
         reset_parameters();
-        _weights = LayerWeights.OfCell(this, bias);
+        _weights = CellWeights.OfCell(this, _declared);
     }
 
-    /// <summary>RNNCell's nonlinearity, from the mode.</summary>
-    private protected RecurrentMode Mode => _mode;
-
-    /// <summary>The mode, for the kernel check's reference step.</summary>
-    internal RecurrentMode RecurrentMode => _mode;
+    /// <summary>What the step computes: LSTM's, GRU's, RNN's, or a kind of your own (<see cref="nn.RecurrentCell"/>).</summary>
+    public RecurrentKind kind { get; }
 
     /// <summary>The verdicts this cell reads and adds to: the process's, unless a test or the self-check gives it its own.</summary>
     internal KernelGuard Guard { get; set; } = KernelGuard.Shared;
 
     /// <summary>The current weights, for the kernel check's reference.</summary>
-    internal LayerWeights Weights => _weights;
+    internal CellWeights Weights => _weights;
 
     /// <summary>The parameters' dtype and device, for the kernel check's key.</summary>
     internal TensorInfo ParameterTensorInfo => ParameterInfo;
@@ -77,16 +72,13 @@ public abstract class RNNCellBase : RecurrentModule<HiddenState>
 
     /// <summary>
     /// One managed step on batched input (N, H_in) from <paramref name="hx"/> or zeros: the kernel check's fallback,
-    /// and the engine of cells with <c>hidden_size</c> 0.
+    /// and the engine of cells with <c>hidden_size</c> 0 and of a user's kinds.
     /// </summary>
     internal HiddenState ManagedStep(Tensor input, HiddenState? hx)
     {
         using var scope = torch.NewDisposeScope();
-        var batch = input.size(0);
-        var state = hx ?? new HiddenState(
-            torch.zeros(batch, hidden_size, input.dtype, ParameterDevice),
-            _mode.HasCell() ? torch.zeros(batch, hidden_size, input.dtype, ParameterDevice) : null);
-        return ManagedRecurrence.Prepare(_mode, _weights, input.unsqueeze(0), batchSizes: null).Step(0, state).MoveToOuterDisposeScope();
+        var state = hx ?? ZeroState([input.size(0)], hidden_size, kind.has_cell ? hidden_size : null, input.dtype);
+        return kind.Prepare(_weights, input.unsqueeze(0), batchSizes: null).Step(0, state).MoveToOuterDisposeScope();
     }
 
     /// <inheritdoc />
@@ -94,8 +86,7 @@ public abstract class RNNCellBase : RecurrentModule<HiddenState>
     {
         var s = input_size.ToString(CultureInfo.InvariantCulture) + ", " + hidden_size.ToString(CultureInfo.InvariantCulture);
         if (!bias) s += ", bias=False";
-        if (_mode == RecurrentMode.RnnRelu) s += ", nonlinearity=relu";
-        return s;
+        return s + kind.CellReprSuffix;
     }
 
     /// <summary>Computes one step, holding the state as a <see cref="HiddenState"/>.</summary>
@@ -117,28 +108,15 @@ public abstract class RNNCellBase : RecurrentModule<HiddenState>
     /// <exception cref="ObjectDisposedException">The module was disposed.</exception>
     public new HiddenState call(Tensor input, HiddenState? hx = null) => base.call(input, hx);
 
-    /// <summary>h as a state (typed overloads of RNNCell and GRUCell).</summary>
-    private protected static HiddenState? State(Tensor? h) => h is null ? null : new HiddenState?(new HiddenState(h));
-
-    /// <summary>(h, c) as a state (typed overloads of LSTMCell), refusing a pair with one null.</summary>
-    private protected static HiddenState? State((Tensor h, Tensor c)? hx)
-    {
-        if (hx is not { } pair) return null;
-        Checks.StatePair(pair.h, pair.c);
-        return new HiddenState(pair.h, pair.c);
-    }
-
     /// <summary>
     /// One step: PyTorch's forward checks in PyTorch's order, unbatched handling, default zero states, then the
     /// native cell (or the managed step).
     /// </summary>
     private HiddenState RunCell(Tensor input, HiddenState? hx)
     {
-        ThrowIfDisposed();
-        ArgumentNullException.ThrowIfNull(input);
         var name = GetName();
-        var lstm = _mode.HasCell();
-        Checks.Tensors(input, hx, lstm);
+        var cell = kind.has_cell;
+        CheckCall(input, hx, cell);
         var h = hx?.h;
         var c = hx?.c;
         var x = TensorInfo.Of(input);
@@ -147,7 +125,7 @@ public abstract class RNNCellBase : RecurrentModule<HiddenState>
         var cInfo = c is null ? default : TensorInfo.Of(c);
         if (h is not null)
         {
-            if (lstm)
+            if (cell)
             {
                 Checks.CellStateRank(name, 0, hInfo.Rank);
                 Checks.CellStateRank(name, 1, cInfo.Rank);
@@ -184,13 +162,13 @@ public abstract class RNNCellBase : RecurrentModule<HiddenState>
 
         using var scope = torch.NewDisposeScope();
         if (!batched) input = input.unsqueeze(0);
-        var state = new HiddenState(
-            h is null ? torch.zeros(batch, hidden_size, x.DType, ParameterDevice) : batched ? h : h.unsqueeze(0),
-            !lstm ? null : c is null ? torch.zeros(batch, hidden_size, x.DType, ParameterDevice) : batched ? c : c.unsqueeze(0));
+        var state = hx is { } given
+            ? batched ? given : new HiddenState(given.h.unsqueeze(0), given.c?.unsqueeze(0))
+            : ZeroState([batch], hidden_size, cell ? hidden_size : null, x.DType);
         var next = _guarded is not null ? _guarded.Step(input, state) : ManagedStep(input, state);
         if (!batched) next = new HiddenState(next.h.squeeze(0), next.c?.squeeze(0));
         return next.MoveToOuterDisposeScope();
     }
 
-    private protected override void OnParametersMoved() => _weights = LayerWeights.OfCell(this, bias);
+    private protected override void OnParametersMoved() => _weights = CellWeights.OfCell(this, _declared);
 }

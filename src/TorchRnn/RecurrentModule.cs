@@ -1,5 +1,7 @@
 using System;
 using System.Collections.Generic;
+using TorchRnn.Kinds;
+using TorchRnn.Validation;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -21,6 +23,7 @@ namespace TorchRnn;
 public abstract class RecurrentModule<TResult> : torch.nn.Module<Tensor, HiddenState?, TResult>, IExtraRepr
 {
     private readonly List<string> _names = new();
+    private readonly List<ParameterInit> _inits = new();
     private Parameter[] _flat = Array.Empty<Parameter>();
     private torch.nn.Module? _owner;
     private bool _disposed;
@@ -42,9 +45,6 @@ public abstract class RecurrentModule<TResult> : torch.nn.Module<Tensor, HiddenS
     /// <summary>Whether the module uses the biases <c>b_ih</c> and <c>b_hh</c>.</summary>
     public bool bias { get; }
 
-    /// <summary>The parameters in PyTorch's order (kept current across <c>to()</c>).</summary>
-    private protected IReadOnlyList<Parameter> Flat => _flat;
-
     /// <summary>The parameters' dtype and device (all share them), kept current across <c>to()</c>, so that forward's
     /// checks need no native query of the weights.</summary>
     private protected TensorInfo ParameterInfo { get; private set; }
@@ -52,9 +52,9 @@ public abstract class RecurrentModule<TResult> : torch.nn.Module<Tensor, HiddenS
     /// <summary>The parameters' device, for the default states (which must be on the input's, the same one).</summary>
     private protected Device ParameterDevice { get; private set; } = torch.CPU;
 
-    /// <summary>Creates an uninitialised parameter and registers it under PyTorch's name (no native owner).</summary>
-    private protected void AddParameter(string name, long[] shape, Device? device, ScalarType? dtype)
-        => Register(name, new Parameter(torch.empty(shape, dtype: dtype, device: device)));
+    /// <summary>Creates an uninitialised parameter and registers it under its name (no native owner).</summary>
+    private protected void AddParameter(string name, long[] shape, ParameterInit init, Device? device, ScalarType? dtype)
+        => Register(name, new Parameter(torch.empty(shape, dtype: dtype, device: device)), init);
 
     /// <summary>
     /// Makes a native module the owner of the parameters and registers its parameters, whose names and order are
@@ -63,15 +63,16 @@ public abstract class RecurrentModule<TResult> : torch.nn.Module<Tensor, HiddenS
     private protected void Adopt(torch.nn.Module owner)
     {
         _owner = owner;
-        foreach (var (name, p) in owner.named_parameters()) Register(name, p);
+        foreach (var (name, p) in owner.named_parameters()) Register(name, p, ParameterInit.Uniform);
     }
 
-    private void Register(string name, Parameter p)
+    private void Register(string name, Parameter p, ParameterInit init)
     {
         // A module may be built inside a caller's dispose scope; its parameters must outlive that scope.
         p.DetachFromDisposeScope();
         base.register_parameter(name, p);
         _names.Add(name);
+        _inits.Add(init);
         _flat = [.. _flat, p]; // a handful per module, once, at construction
         if (_flat.Length == 1) CacheParameterInfo();
     }
@@ -85,13 +86,48 @@ public abstract class RecurrentModule<TResult> : torch.nn.Module<Tensor, HiddenS
     /// <summary>
     /// Draws every parameter again from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)), in PyTorch's order and in the
     /// parameters' own dtype and device, from TorchSharp's global generators, so that after <c>torch.manual_seed(s)</c>
-    /// the values, and every later random draw, equal PyTorch's.
+    /// the values, and every later random draw, equal PyTorch's. Parameters a kind declares as
+    /// <see cref="ParameterInit.Ones"/> or <see cref="ParameterInit.Zeros"/> (a layer norm's) are set without a draw.
     /// </summary>
     public void reset_parameters()
     {
         var stdv = hidden_size > 0 ? 1.0 / Math.Sqrt(hidden_size) : 0.0;
         using var noGrad = torch.no_grad();
-        foreach (var p in _flat) torch.nn.init.uniform_(p, -stdv, stdv);
+        for (var i = 0; i < _flat.Length; i++)
+        {
+            _ = _inits[i] switch
+            {
+                ParameterInit.Ones => _flat[i].fill_(1),
+                ParameterInit.Zeros => _flat[i].fill_(0),
+                _ => torch.nn.init.uniform_(_flat[i], -stdv, stdv),
+            };
+        }
+    }
+
+    /// <summary>
+    /// What every forward checks first, dense, packed or one step: the module is alive, the input is given, and the
+    /// state has the tensors the kind's state has (h, and c when <paramref name="hasCell"/>), alive and dense.
+    /// </summary>
+    private protected void CheckCall(Tensor input, HiddenState? hx, bool hasCell)
+    {
+        ThrowIfDisposed();
+        ArgumentNullException.ThrowIfNull(input);
+        Checks.Tensors(input, hx, hasCell);
+    }
+
+    /// <summary>Zeros for the state's h (<paramref name="leading"/>, <paramref name="hSize"/>), with c when <paramref name="cSize"/> is given.</summary>
+    private protected HiddenState ZeroState(long[] leading, long hSize, long? cSize, ScalarType dtype)
+        => new(torch.zeros([.. leading, hSize], dtype, ParameterDevice), cSize is { } c ? torch.zeros([.. leading, c], dtype, ParameterDevice) : null);
+
+    /// <summary>h as a state (the typed overloads of modules whose state is h alone).</summary>
+    private protected static HiddenState? State(Tensor? h) => h is null ? null : new HiddenState?(new HiddenState(h));
+
+    /// <summary>(h, c) as a state (the typed overloads of LSTM and LSTMCell), refusing a pair with one null.</summary>
+    private protected static HiddenState? State((Tensor h, Tensor c)? hx)
+    {
+        if (hx is not { } pair) return null;
+        Checks.StatePair(pair.h, pair.c);
+        return new HiddenState(pair.h, pair.c);
     }
 
     /// <summary>The options that differ from their defaults, as PyTorch's <c>extra_repr</c> lists them.</summary>

@@ -4,13 +4,14 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Text;
+using TorchRnn.Engines;
 using TorchSharp;
 
 namespace TorchRnn.Benchmarks;
 
 /// <summary>
 /// <c>--engines</c>: every engine that can compute a call (<see cref="Engine"/>), forced in turn on the same module
-/// and input, timed in alternating blocks; the evidence for the thresholds in <c>EngineChoice</c>. For each mode, size
+/// and input, timed in alternating blocks; the evidence for the thresholds in the kinds' <c>ChooseEngine</c>. For each mode, size
 /// and sequence length it reports each engine's time per call and its ratio to the native kernel's, forward (no
 /// gradients) and forward + backward, and the same for a packed batch.
 /// </summary>

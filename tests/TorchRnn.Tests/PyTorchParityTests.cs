@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Linq;
 using NUnit.Framework;
+using TorchRnn.Engines;
 using TorchRnn.Tests.Support;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -25,7 +26,7 @@ public class PyTorchParityTests
 
     /// <summary>
     /// Every sequence case once per engine that can compute it (with projections only the managed one exists), so a
-    /// call that <see cref="EngineChoice"/> sends to any engine is checked against PyTorch, gradients and dropout
+    /// call that the kinds' <c>ChooseEngine</c> sends to any engine is checked against PyTorch, gradients and dropout
     /// draws included.
     /// </summary>
     private static IEnumerable<TestCaseData> EngineCases()

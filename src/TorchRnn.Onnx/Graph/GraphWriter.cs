@@ -1,4 +1,3 @@
-using System;
 using System.Collections.Generic;
 using System.Linq;
 using Google.Protobuf;
@@ -127,35 +126,4 @@ internal sealed class GraphWriter
 
     public static AttributeProto Graph(string name, GraphProto graph)
         => new() { Name = name, Type = AttributeProto.Types.AttributeType.Graph, G = graph };
-}
-
-/// <summary>One dimension of a graph input or output: a fixed size, a named dynamic axis, or unknown.</summary>
-/// <param name="Size">The fixed size, or null.</param>
-/// <param name="Name">The dynamic axis's name (ONNX's <c>dim_param</c>), or null.</param>
-internal readonly record struct Dim(long? Size, string? Name);
-
-/// <summary>Fresh value and node names, unique within one model.</summary>
-internal sealed class Names
-{
-    private readonly HashSet<string> _taken = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, int> _counts = new(StringComparer.Ordinal);
-
-    /// <summary>Reserves a name the caller chose (a graph input or output), refusing duplicates.</summary>
-    public void Reserve(string name)
-    {
-        if (!_taken.Add(name)) throw new ArgumentException($"The name '{name}' is used twice in the graph.", nameof(name));
-    }
-
-    public bool IsTaken(string name) => _taken.Contains(name);
-
-    public string Fresh(string hint)
-    {
-        while (true)
-        {
-            var n = _counts.TryGetValue(hint, out var c) ? c : 0;
-            _counts[hint] = n + 1;
-            var name = $"{hint}_{n}";
-            if (_taken.Add(name)) return name;
-        }
-    }
 }

@@ -38,7 +38,7 @@ internal static class RecurrentCalls
         var x = input.Name;
         if (!batched) x = w.Op("Unsqueeze", x, w.Int64s("axes", 1));
         else if (s.BatchFirst) x = w.Op("Transpose", [x], GraphWriter.Ints("perm", 1, 0, 2));
-        var r = RecurrentLayers.Emit(w, s, x, State(w, s, h0, x, batched, s.OutputSize), State(w, s, c0, x, batched, s.HiddenSize), null);
+        var r = RecurrentLayers.Emit(g, s, x, State(w, s, h0, x, batched, s.OutputSize), State(w, s, c0, x, batched, s.HiddenSize), null);
         var output = r.Output;
         string hn = r.HN, cn = r.CN ?? "";
         if (!batched)
@@ -73,7 +73,7 @@ internal static class RecurrentCalls
 
         var w = g.Writer;
         var x = input.Data.Name;
-        var r = RecurrentLayers.Emit(w, s, x, State(w, s, h0, x, true, s.OutputSize), State(w, s, c0, x, true, s.HiddenSize), input.Lengths.Name);
+        var r = RecurrentLayers.Emit(g, s, x, State(w, s, h0, x, true, s.OutputSize), State(w, s, c0, x, true, s.HiddenSize), input.Lengths.Name);
         var data = new OnnxTensor(g, r.Output, padded);
         return (new OnnxPackedSequence(data, input.Lengths, packed!), new OnnxTensor(g, r.HN, eh!),
             ec is null ? null : new OnnxTensor(g, r.CN!, ec));
@@ -103,7 +103,7 @@ internal static class RecurrentCalls
             var s3 = w.Op("Unsqueeze", state.Name, w.Int64s("axes", axes));
             return batched ? Expand(w, s3, x, s.HiddenSize, 1) : s3;
         }
-        var r = RecurrentLayers.Emit(w, s, x, Step(h0), Step(c0), null);
+        var r = RecurrentLayers.Emit(g, s, x, Step(h0), Step(c0), null);
         var h = w.Op("Squeeze", r.HN, w.Int64s("axes", axes));
         var c = r.CN is null ? null : w.Op("Squeeze", r.CN, w.Int64s("axes", axes));
         return (new OnnxTensor(g, h, eh), c is null ? null : new OnnxTensor(g, c, ec!));
@@ -113,7 +113,7 @@ internal static class RecurrentCalls
     {
         if (h0 is not null) g.Own(h0);
         if (c0 is not null) g.Own(c0);
-        if ((h0 is null) != (c0 is null) && s.Mode == Mode.Lstm)
+        if ((h0 is null) != (c0 is null) && s.Kind.has_cell)
             throw new ArgumentException("LSTM's state is a pair: give both h_0 and c_0, or neither.");
         LayerCalls.RequireEval(g, s.Module);
     }

@@ -1,33 +1,27 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using TorchRnn.Kinds;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace TorchRnn.Onnx.Recurrent;
 
-/// <summary>The recurrence a module computes (PyTorch's <c>mode</c>).</summary>
-internal enum Mode
-{
-    RnnTanh,
-    RnnRelu,
-    Lstm,
-    Gru,
-}
-
 /// <summary>
-/// A TorchRnn module as the exporter sees it, read through its public surface only: the options and the parameters
-/// under PyTorch's names (<c>weight_ih_l0</c>, <c>bias_hh_l1_reverse</c>, <c>weight_hr_l0</c>; cells <c>weight_ih</c>).
+/// A TorchRnn module as the exporter sees it: its kind, its options, and its parameters under PyTorch's names
+/// (<c>weight_ih_l0</c>, <c>bias_hh_l1_reverse</c>, <c>weight_hr_l0</c>; cells <c>weight_ih</c>), whole and per
+/// layer-direction.
 /// </summary>
 internal sealed class RecurrentSpec
 {
     private readonly Dictionary<string, Tensor> _parameters;
+    private readonly CellWeights[] _weights;
 
-    private RecurrentSpec(torch.nn.Module module, Mode mode, long inputSize, long hiddenSize, long numLayers, bool bias,
-        bool batchFirst, bool bidirectional, long projSize, bool cell)
+    private RecurrentSpec(torch.nn.Module module, RecurrentKind kind, long inputSize, long hiddenSize, long numLayers, bool bias,
+        bool batchFirst, bool bidirectional, long projSize, bool cell, CellWeights[] weights)
     {
         Module = module;
-        Mode = mode;
+        Kind = kind;
         InputSize = inputSize;
         HiddenSize = hiddenSize;
         NumLayers = numLayers;
@@ -36,13 +30,14 @@ internal sealed class RecurrentSpec
         Bidirectional = bidirectional;
         ProjSize = projSize;
         IsCell = cell;
+        _weights = weights;
         _parameters = module.named_parameters().ToDictionary(p => p.name, p => (Tensor)p.parameter);
         DType = _parameters.Values.First().dtype;
     }
 
     public torch.nn.Module Module { get; }
 
-    public Mode Mode { get; }
+    public RecurrentKind Kind { get; }
 
     public long InputSize { get; }
 
@@ -67,32 +62,20 @@ internal sealed class RecurrentSpec
     /// <summary>H_out: the size of h (proj_size when projecting).</summary>
     public long OutputSize => ProjSize > 0 ? ProjSize : HiddenSize;
 
-    public long Gates => Mode switch
-    {
-        Mode.Lstm => 4,
-        Mode.Gru => 3,
-        _ => 1,
-    };
+    /// <summary>The input size of layer <paramref name="layer"/>: H_in for the first, D * H_out above.</summary>
+    public long LayerInputSize(long layer) => layer == 0 ? InputSize : OutputSize * Directions;
 
-    public static RecurrentSpec Of(RNN m)
-        => new(m, m.nonlinearity == "relu" ? Mode.RnnRelu : Mode.RnnTanh, m.input_size, m.hidden_size, m.num_layers, m.bias,
-            m.batch_first, m.bidirectional, 0, cell: false);
+    public static RecurrentSpec Of(RNNBase m)
+        => new(m, m.kind, m.input_size, m.hidden_size, m.num_layers, m.bias, m.batch_first, m.bidirectional, m.proj_size, cell: false, m.Weights);
 
-    public static RecurrentSpec Of(GRU m)
-        => new(m, Mode.Gru, m.input_size, m.hidden_size, m.num_layers, m.bias, m.batch_first, m.bidirectional, 0, cell: false);
+    public static RecurrentSpec Of(RNNCellBase m)
+        => new(m, m.kind, m.input_size, m.hidden_size, 1, m.bias, false, false, 0, cell: true, [m.Weights]);
 
-    public static RecurrentSpec Of(LSTM m)
-        => new(m, Mode.Lstm, m.input_size, m.hidden_size, m.num_layers, m.bias, m.batch_first, m.bidirectional, m.proj_size, cell: false);
+    /// <summary>One layer-direction's parameters by the kind's names.</summary>
+    public CellWeights Weights(long layer, bool reverse) => _weights[layer * Directions + (reverse ? 1 : 0)];
 
-    public static RecurrentSpec Of(RNNCell m)
-        => new(m, m.nonlinearity == "relu" ? Mode.RnnRelu : Mode.RnnTanh, m.input_size, m.hidden_size, 1, m.bias, false, false, 0, cell: true);
-
-    public static RecurrentSpec Of(GRUCell m) => new(m, Mode.Gru, m.input_size, m.hidden_size, 1, m.bias, false, false, 0, cell: true);
-
-    public static RecurrentSpec Of(LSTMCell m) => new(m, Mode.Lstm, m.input_size, m.hidden_size, 1, m.bias, false, false, 0, cell: true);
-
-    /// <summary>A parameter by kind (<c>weight_ih</c>, <c>weight_hh</c>, <c>bias_ih</c>, <c>bias_hh</c>, <c>weight_hr</c>),
-    /// layer and direction, or null when the module has none (no bias, no projection).</summary>
+    /// <summary>A parameter by kind (<c>weight_ih</c>, <c>bias_hh</c>, <c>weight_ci</c>, ...), layer and direction, or null
+    /// when the module has none (no bias, no projection).</summary>
     public Tensor? Parameter(string kind, long layer, bool reverse)
     {
         var name = IsCell ? kind : $"{kind}_l{layer}{(reverse ? "_reverse" : "")}";

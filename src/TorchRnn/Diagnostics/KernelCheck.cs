@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 
+using TorchRnn.Engines;
 namespace TorchRnn.Diagnostics;
 
 /// <summary>

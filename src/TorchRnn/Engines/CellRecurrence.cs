@@ -1,7 +1,8 @@
 using System;
+using TorchRnn.Kinds;
 using static TorchSharp.torch;
 
-namespace TorchRnn;
+namespace TorchRnn.Engines;
 
 /// <summary>
 /// <see cref="Engine.Cells"/>: the stack walked with TorchSharp's native cells, one per layer-direction, computing with
@@ -13,7 +14,7 @@ internal sealed class CellRecurrence : SteppedRecurrence, IDisposable
     private readonly NativeCell[] _cells;
 
     /// <summary>Builds one native cell per layer-direction, computing with <paramref name="weights"/>.</summary>
-    public CellRecurrence(SequenceOptions options, LayerWeights[] weights, Device device, ScalarType dtype)
+    public CellRecurrence(SequenceOptions options, CellWeights[] weights, Device device, ScalarType dtype)
         : base(options)
     {
         _cells = new NativeCell[weights.Length];
@@ -22,7 +23,8 @@ internal sealed class CellRecurrence : SteppedRecurrence, IDisposable
             for (var i = 0; i < weights.Length; i++)
             {
                 var layer = i / options.Directions;
-                _cells[i] = NativeCell.Create(options.Mode, options.LayerInputSize(layer), options.HiddenSize, options.Bias, device, dtype);
+                _cells[i] = options.Kind.CreateNativeCell(options.LayerInputSize(layer), options.HiddenSize, options.Bias, device, dtype)
+                    ?? throw new InvalidOperationException($"{options.Kind.name} has no native cell.");
                 _cells[i].Share(weights[i]);
             }
         }

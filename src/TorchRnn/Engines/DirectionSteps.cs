@@ -1,4 +1,4 @@
-namespace TorchRnn;
+namespace TorchRnn.Engines;
 
 /// <summary>
 /// One layer-direction of a <see cref="SteppedRecurrence"/> over one input, prepared: what each time step computes.

@@ -1,6 +1,6 @@
-namespace TorchRnn;
+namespace TorchRnn.Engines;
 
-/// <summary>What computes a call of a sequence module. <see cref="EngineChoice"/> picks one per call.</summary>
+/// <summary>What computes a call of a sequence module. the kind (<c>RecurrentKind.ChooseEngine</c>) picks one per call.</summary>
 internal enum Engine
 {
     /// <summary>

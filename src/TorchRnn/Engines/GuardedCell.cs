@@ -2,7 +2,7 @@ using TorchRnn.Diagnostics;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace TorchRnn;
+namespace TorchRnn.Engines;
 
 /// <summary>
 /// A cell module's native cell (LibTorch's <c>lstm_cell</c>, <c>gru_cell</c>, ...) behind the kernel check, as
@@ -45,7 +45,7 @@ internal sealed class GuardedCell(NativeCell cell, RNNCellBase owner)
         var state = new HiddenState(
             hx?.h.detach().to(ScalarType.Float64) ?? x.new_zeros(batch, hidden),
             next.c is null ? null : hx?.c?.detach().to(ScalarType.Float64) ?? x.new_zeros(batch, hidden));
-        var expected = ManagedRecurrence.Prepare(owner.RecurrentMode, weights, x.unsqueeze(0), batchSizes: null).Step(0, state);
+        var expected = owner.kind.Prepare(weights, x.unsqueeze(0), batchSizes: null).Step(0, state);
         return next.c is null
             ? owner.Guard.Judge(key, [next.h], [expected.h])
             : owner.Guard.Judge(key, [next.h, next.c], [expected.h, expected.c!]);

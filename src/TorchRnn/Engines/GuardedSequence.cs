@@ -3,7 +3,7 @@ using TorchRnn.Diagnostics;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace TorchRnn;
+namespace TorchRnn.Engines;
 
 /// <summary>
 /// A vendor kernel (<see cref="Engine.Native"/> or <see cref="Engine.Cells"/>) behind the kernel check: the first call

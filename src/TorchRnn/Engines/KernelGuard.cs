@@ -6,7 +6,7 @@ using TorchRnn.Diagnostics;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace TorchRnn;
+namespace TorchRnn.Engines;
 
 /// <summary>
 /// The verdicts on vendor kernels, one per <see cref="GuardKey"/>: whether a kernel agreed with TorchRnn's reference

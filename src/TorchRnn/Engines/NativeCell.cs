@@ -1,8 +1,9 @@
 using System;
+using TorchRnn.Kinds;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace TorchRnn;
+namespace TorchRnn.Engines;
 
 /// <summary>
 /// One of TorchSharp's native cells (LSTMCell, GRUCell, RNNCell), which runs LibTorch's cell function in one call:
@@ -17,16 +18,10 @@ internal abstract class NativeCell : IDisposable
     public abstract string Kernel { get; }
 
     /// <summary>
-    /// Creates the cell for <paramref name="mode"/> without moving the generator. Its own initial weights are
-    /// meant to be replaced (<see cref="Share"/>) or adopted by the module that owns it.
+    /// Creates the cell <paramref name="make"/> builds without moving the generator. Its own initial weights are meant to
+    /// be replaced (<see cref="Share"/>) or adopted by the module that owns it.
     /// </summary>
-    public static NativeCell Create(RecurrentMode mode, long input_size, long hidden_size, bool bias, Device? device, ScalarType? dtype)
-        => RandomState.Preserved<NativeCell>(() => mode switch
-        {
-            RecurrentMode.Lstm => new NativeLstmCell(torch.nn.LSTMCell(input_size, hidden_size, bias, device, dtype), hidden_size),
-            RecurrentMode.Gru => NativeGruOrRnnCell.Of(torch.nn.GRUCell(input_size, hidden_size, bias, device, dtype)),
-            _ => NativeGruOrRnnCell.Of(torch.nn.RNNCell(input_size, hidden_size, mode.NativeNonlinearity(), bias, device, dtype)),
-        });
+    public static NativeCell Create(Func<NativeCell> make) => RandomState.Preserved(make);
 
     /// <summary>
     /// One step on batched input (N, H_in) from <paramref name="hx"/> ((N, H), with c for LSTM), or from zeros when
@@ -35,7 +30,7 @@ internal abstract class NativeCell : IDisposable
     public abstract HiddenState Step(Tensor input, HiddenState? hx);
 
     /// <summary>Makes the cell compute with <paramref name="weights"/> (the very tensors, so gradients reach them).</summary>
-    public abstract void Share(LayerWeights weights);
+    public abstract void Share(CellWeights weights);
 
     /// <summary>Disposes the native module.</summary>
     public void Dispose() => Module.Dispose();

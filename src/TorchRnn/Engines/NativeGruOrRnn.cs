@@ -3,7 +3,7 @@ using TorchSharp;
 using static TorchSharp.torch;
 using NativePackedSequence = TorchSharp.torch.nn.utils.rnn.PackedSequence;
 
-namespace TorchRnn;
+namespace TorchRnn.Engines;
 
 /// <summary>
 /// <see cref="NativeSequence"/> for the modules whose state is h alone: TorchSharp's <c>GRU</c> and <c>RNN</c>, which

@@ -1,15 +1,16 @@
 using System;
+using TorchRnn.Kinds;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace TorchRnn;
+namespace TorchRnn.Engines;
 
 /// <summary>
 /// <see cref="NativeCell"/> for the cells whose state is h alone: TorchSharp's <c>GRUCell</c> and <c>RNNCell</c>
 /// (LibTorch's <c>gru_cell</c>, <c>rnn_tanh_cell</c>, <c>rnn_relu_cell</c>), which have the same members but no common
 /// type, so they are captured as delegates when the cell is built.
 /// </summary>
-internal sealed class NativeGruOrRnnCell(torch.nn.Module cell, Func<Tensor, Tensor?, Tensor> forward, Action<LayerWeights> share, string kernel)
+internal sealed class NativeGruOrRnnCell(torch.nn.Module cell, Func<Tensor, Tensor?, Tensor> forward, Action<CellWeights> share, string kernel)
     : NativeCell
 {
     /// <summary>The engine of TorchSharp's GRUCell.</summary>
@@ -33,5 +34,5 @@ internal sealed class NativeGruOrRnnCell(torch.nn.Module cell, Func<Tensor, Tens
     /// <remarks>LibTorch makes the zero state when <paramref name="hx"/> is null.</remarks>
     public override HiddenState Step(Tensor input, HiddenState? hx) => forward(input, hx?.h);
 
-    public override void Share(LayerWeights weights) => share(weights);
+    public override void Share(CellWeights weights) => share(weights);
 }

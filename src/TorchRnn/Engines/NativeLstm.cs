@@ -2,7 +2,7 @@ using TorchSharp;
 using static TorchSharp.torch;
 using NativePackedSequence = TorchSharp.torch.nn.utils.rnn.PackedSequence;
 
-namespace TorchRnn;
+namespace TorchRnn.Engines;
 
 /// <summary><see cref="NativeSequence"/> for LSTM: TorchSharp's <c>LSTM</c> (oneDNN for float32 on the CPU).</summary>
 internal sealed class NativeLstm(TorchSharp.Modules.LSTM module) : NativeSequence

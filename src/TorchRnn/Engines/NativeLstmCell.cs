@@ -1,7 +1,8 @@
+using TorchRnn.Kinds;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace TorchRnn;
+namespace TorchRnn.Engines;
 
 /// <summary><see cref="NativeCell"/> for LSTM: TorchSharp's <c>LSTMCell</c> (LibTorch's <c>lstm_cell</c>).</summary>
 internal sealed class NativeLstmCell(TorchSharp.Modules.LSTMCell cell, long hiddenSize) : NativeCell
@@ -23,7 +24,7 @@ internal sealed class NativeLstmCell(TorchSharp.Modules.LSTMCell cell, long hidd
         return Step(input, new HiddenState(zeros, zeros));
     }
 
-    public override void Share(LayerWeights weights)
+    public override void Share(CellWeights weights)
     {
         (cell.weight_ih, cell.weight_hh) = (weights.w_ih, weights.w_hh);
         if (weights is { b_ih: { } b_ih, b_hh: { } b_hh }) (cell.bias_ih, cell.bias_hh) = (b_ih, b_hh);

@@ -3,31 +3,26 @@ using TorchSharp;
 using static TorchSharp.torch;
 using NativePackedSequence = TorchSharp.torch.nn.utils.rnn.PackedSequence;
 
-namespace TorchRnn;
+namespace TorchRnn.Engines;
 
 /// <summary>
 /// <see cref="Engine.Native"/>: one of TorchSharp's native sequence modules (LSTM, GRU, RNN), which owns the
-/// parameters and runs LibTorch's own kernel. The subclass for the module's mode is chosen once, at construction.
+/// parameters and runs LibTorch's own kernel. The subclass for the module's kind is chosen once, at construction, by the kind.
 /// </summary>
 internal abstract class NativeSequence : SequenceEngine, IDisposable
 {
     /// <summary>The native module, which owns the parameters (registered on the TorchRnn module under the same names).</summary>
     public abstract torch.nn.Module Module { get; }
 
-    /// <summary>Creates the engine for <paramref name="o"/> (which has no projections) without moving the generator.</summary>
-    public static NativeSequence Create(SequenceOptions o, Device? device, ScalarType? dtype)
+    /// <summary>
+    /// Creates the engine <paramref name="make"/> builds for <paramref name="o"/> (which has no projections) without
+    /// moving the generator; <paramref name="make"/> gets the dropout to give the native module.
+    /// </summary>
+    public static NativeSequence Create(Func<double, NativeSequence> make, SequenceOptions o)
     {
         // One layer never drops anything; LibTorch would repeat the warning TorchRnn gave, so it gets dropout 0.
         var dropout = o.NumLayers == 1 ? 0 : o.Dropout;
-        return RandomState.Preserved<NativeSequence>(() => o.Mode switch
-        {
-            RecurrentMode.Lstm => new NativeLstm(torch.nn.LSTM(o.InputSize, o.HiddenSize, o.NumLayers, o.Bias, o.BatchFirst, dropout,
-                o.Bidirectional, device, dtype)),
-            RecurrentMode.Gru => NativeGruOrRnn.Of(torch.nn.GRU(o.InputSize, o.HiddenSize, o.NumLayers, o.Bias, o.BatchFirst, dropout,
-                o.Bidirectional, device, dtype)),
-            _ => NativeGruOrRnn.Of(torch.nn.RNN(o.InputSize, o.HiddenSize, o.NumLayers, o.Mode.NativeNonlinearity(), o.Bias,
-                o.BatchFirst, dropout, o.Bidirectional, device, dtype)),
-        });
+        return RandomState.Preserved(() => make(dropout));
     }
 
     /// <summary>PyTorch's <c>flatten_parameters</c> (cuDNN's single weight block; nothing on the CPU).</summary>

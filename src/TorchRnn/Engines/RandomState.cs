@@ -1,7 +1,7 @@
 using System;
 using TorchSharp;
 
-namespace TorchRnn;
+namespace TorchRnn.Engines;
 
 /// <summary>Runs code that draws from TorchSharp's global generator without moving it.</summary>
 internal static class RandomState

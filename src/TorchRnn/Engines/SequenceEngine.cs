@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace TorchRnn;
+namespace TorchRnn.Engines;
 
 /// <summary>
 /// What computes a sequence module's forward once its checks have passed and its states exist. Shape key: L =

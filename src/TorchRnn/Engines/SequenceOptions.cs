@@ -1,7 +1,9 @@
-namespace TorchRnn;
+using TorchRnn.Kinds;
+
+namespace TorchRnn.Engines;
 
 /// <summary>A sequence module's options, as the engines need them, with what follows from them.</summary>
-internal sealed record SequenceOptions(RecurrentMode Mode, long InputSize, long HiddenSize, long NumLayers, bool Bias,
+internal sealed record SequenceOptions(RecurrentKind Kind, long InputSize, long HiddenSize, long NumLayers, bool Bias,
     bool BatchFirst, double Dropout, bool Bidirectional, long ProjSize)
 {
     /// <summary>D: 2 if bidirectional, else 1.</summary>

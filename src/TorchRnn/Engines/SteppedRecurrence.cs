@@ -3,7 +3,7 @@ using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
-namespace TorchRnn;
+namespace TorchRnn.Engines;
 
 /// <summary>
 /// The layer stack walked one time step at a time, as ATen's CPU code walks it: each layer and direction over the
@@ -117,7 +117,8 @@ internal abstract class SteppedRecurrence(SequenceOptions options) : SequenceEng
     private static HiddenState Advance(DirectionSteps steps, int t, HiddenState state, bool ownsCell)
     {
         var next = steps.Step(t, state);
-        if (ownsCell) state.c?.Dispose();
+        // A user's kind may hand c back unchanged.
+        if (ownsCell && !ReferenceEquals(next.c, state.c)) state.c?.Dispose();
         return next;
     }
 

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using TorchRnn.Validation;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -355,10 +356,9 @@ public static partial class nn
 
                 public static Layout Of(PackedSequence sequence)
                 {
-                    PackedChecks.BatchSizes(sequence.batch_sizes);
-                    var sizes = HostLongs(sequence.batch_sizes);
+                    var (sizes, batch) = PackedChecks.Sequence(sequence);
                     PackedChecks.Consistent(sizes, sequence.data.dim() == 0 ? 1 : sequence.data.shape[0]);
-                    PackedChecks.Indices(sequence.unsorted_indices, sizes.Length == 0 ? 0 : sizes[0], "unsorted_indices");
+                    PackedChecks.Indices(sequence, batch);
                     return new Layout(sizes);
                 }
 

@@ -3,7 +3,7 @@ using TorchRnn.Printing;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace TorchRnn;
+namespace TorchRnn.Validation;
 
 /// <summary>
 /// The argument and input checks, run before any native call so that bad input surfaces as an

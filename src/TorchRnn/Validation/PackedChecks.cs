@@ -5,7 +5,7 @@ using TorchRnn.Printing;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace TorchRnn;
+namespace TorchRnn.Validation;
 
 /// <summary>
 /// The checks of <c>torch.nn.utils.rnn</c> (Python and ATen's PackedSequence.cpp), with PyTorch 2.x's wording, run
@@ -42,6 +42,26 @@ internal static class PackedChecks
             throw new ArgumentException(
                 $"'lengths' argument should be a 1D CPU int64 tensor, but got {batch_sizes.dim()}D " +
                 $"{TensorFormatter.DeviceName(batch_sizes)} {Checks.NativeDType(batch_sizes.dtype)} tensor", paramName);
+    }
+
+    /// <summary>
+    /// The checks every consumer of a PackedSequence makes first (the modules' packed forward, <c>pad_packed_sequence</c>):
+    /// its <c>batch_sizes</c> alive and 1-D CPU int64, read to the host once.
+    /// </summary>
+    /// <returns>The batch sizes and B, the first of them (0 for an empty sequence).</returns>
+    public static (long[] BatchSizes, long Batch) Sequence(PackedSequence sequence, string paramName = "sequence")
+    {
+        Checks.Live(sequence.batch_sizes, paramName);
+        BatchSizes(sequence.batch_sizes, paramName);
+        var sizes = sequence.batch_sizes.data<long>().ToArray();
+        return (sizes, sizes.Length == 0 ? 0 : sizes[0]);
+    }
+
+    /// <summary>Both index tensors of a PackedSequence with B = <paramref name="batch"/> (<see cref="Indices(Tensor?, long, string, string)"/>).</summary>
+    public static void Indices(PackedSequence sequence, long batch, string paramName = "sequence")
+    {
+        Indices(sequence.sorted_indices, batch, "sorted_indices", paramName);
+        Indices(sequence.unsorted_indices, batch, "unsorted_indices", paramName);
     }
 
     /// <summary>

@@ -2,7 +2,7 @@ using System;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace TorchRnn;
+namespace TorchRnn.Validation;
 
 /// <summary>
 /// What the checks need to know of a tensor, read from the native side once per call without a managed allocation:

@@ -1,12 +1,14 @@
 using System.Collections.Generic;
 using NUnit.Framework;
+using TorchRnn.Engines;
+using TorchRnn.Kinds;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace TorchRnn.Tests.Engines;
 
 /// <summary>
-/// Each rule of <see cref="EngineChoice"/>, through the modules themselves where this machine can make the call, so
+/// Each rule of the kinds' <c>ChooseEngine</c>, through the modules themselves where this machine can make the call, so
 /// that a later change cannot silently send the common case down a slow path.
 /// </summary>
 public class EngineChoiceTests
@@ -50,8 +52,9 @@ public class EngineChoiceTests
     [Test]
     public void ForSequence_OnCuda_TakesNativeDenseAndPacked([Values(1, 50)] long length, [Values] bool packed, [Values("LSTM", "GRU")] string mode)
     {
-        var options = new SequenceOptions(RecurrentModes.FromModeString(mode), 4, 6, 2, true, false, 0, false, 0);
-        Assert.That(EngineChoice.ForSequence(options, DeviceType.CUDA, ScalarType.Float32, length, packed), Is.EqualTo(Engine.Native));
+        var kind = LibTorchKind.FromModeString(mode);
+        var options = new SequenceOptions(kind, 4, 6, 2, true, false, 0, false, 0);
+        Assert.That(kind.ChooseEngine(options, DeviceType.CUDA, ScalarType.Float32, length, packed), Is.EqualTo(Engine.Native));
     }
 
     [Test]

@@ -1,3 +1,5 @@
+using TorchRnn.Engines;
+using TorchRnn.Kinds;
 using static TorchSharp.torch;
 
 namespace TorchRnn.Tests.Engines;
@@ -47,5 +49,5 @@ internal sealed class CellKernelDouble(NativeCell real, RNNCellBase module, doub
         return new HiddenState(next.h + offset, next.c is null ? null : next.c + offset);
     }
 
-    public override void Share(LayerWeights weights) => real.Share(weights);
+    public override void Share(CellWeights weights) => real.Share(weights);
 }

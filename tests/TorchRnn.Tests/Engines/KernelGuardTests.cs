@@ -3,6 +3,7 @@ using System.Linq;
 using System.Text.Json;
 using NUnit.Framework;
 using TorchRnn.Diagnostics;
+using TorchRnn.Engines;
 using TorchRnn.Tests.Support;
 using TorchSharp;
 using static TorchSharp.torch;
