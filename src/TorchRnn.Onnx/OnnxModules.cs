@@ -157,8 +157,10 @@ public static class OnnxModules
     }
 
     /// <summary>
-    /// A <see cref="TorchRnn.Recurrent"/> of any kind (<c>nn.LayerNormLSTM</c>, a kind of your own implementing
-    /// <see cref="IOnnxKind"/>): as the module's <c>call</c>, with the state as tensors.
+    /// A recurrent module of any kind (<c>nn.LSTM</c>, <c>nn.LayerNormLSTM</c>, a <see cref="TorchRnn.Recurrent"/> of
+    /// a kind of your own implementing <see cref="IOnnxKind"/>): as the module's <c>call</c>, with the state as tensors
+    /// whatever the kind. (<c>nn.RNN</c>, <c>nn.GRU</c> and <c>nn.LSTM</c> also have overloads typed as their own
+    /// <c>call</c>.)
     /// </summary>
     /// <param name="module">The module, in eval mode.</param>
     /// <param name="input">(L, N, H_in), batch-first or unbatched as the module takes it.</param>
@@ -168,14 +170,14 @@ public static class OnnxModules
     /// <exception cref="ArgumentException">The input or a state does not fit the module (TorchRnn's message).</exception>
     /// <exception cref="OnnxExportException">The module is in training mode, or its kind has no step on OnnxTensor, or
     /// that step computes something else than the kind's.</exception>
-    public static (OnnxTensor output, OnnxTensor h_n, OnnxTensor? c_n) call(this TorchRnn.Recurrent module, OnnxTensor input,
+    public static (OnnxTensor output, OnnxTensor h_n, OnnxTensor? c_n) call(this RNNBase module, OnnxTensor input,
         OnnxTensor? h_0 = null, OnnxTensor? c_0 = null)
     {
         ArgumentNullException.ThrowIfNull(module);
         return RecurrentCalls.Sequence(RecurrentSpec.Of(module), input, h_0, c_0, (x, h, c) => Run(module.call(x, State(h, c))));
     }
 
-    /// <summary>A <see cref="TorchRnn.Recurrent"/> over a packed batch (<see cref="onnx.pack_padded_sequence"/>).</summary>
+    /// <summary>A recurrent module of any kind over a packed batch (<see cref="onnx.pack_padded_sequence"/>).</summary>
     /// <param name="module">The module, in eval mode.</param>
     /// <param name="input">The packed input.</param>
     /// <param name="h_0">h in the batch's original order; zeros when null.</param>
@@ -183,7 +185,7 @@ public static class OnnxModules
     /// <returns>The packed output, h_n, and c_n (null when the kind has no cell state).</returns>
     /// <exception cref="ArgumentException">The input or a state does not fit the module.</exception>
     /// <exception cref="OnnxExportException">As the dense overload.</exception>
-    public static (OnnxPackedSequence output, OnnxTensor h_n, OnnxTensor? c_n) call(this TorchRnn.Recurrent module, OnnxPackedSequence input,
+    public static (OnnxPackedSequence output, OnnxTensor h_n, OnnxTensor? c_n) call(this RNNBase module, OnnxPackedSequence input,
         OnnxTensor? h_0 = null, OnnxTensor? c_0 = null)
     {
         ArgumentNullException.ThrowIfNull(module);
@@ -194,15 +196,15 @@ public static class OnnxModules
         });
     }
 
-    /// <summary>One step of a <see cref="TorchRnn.RecurrentCell"/>: input (N, H_in) or (H_in).</summary>
+    /// <summary>One step of a recurrent cell of any kind: input (N, H_in) or (H_in).</summary>
     /// <param name="module">The cell, in eval mode.</param>
     /// <param name="input">The step's input.</param>
     /// <param name="h_0">h (N or 1, H) or (H); zeros when null.</param>
     /// <param name="c_0">c, when the kind has a cell state; zeros when null.</param>
     /// <returns>h', and c' (null when the kind has no cell state).</returns>
     /// <exception cref="ArgumentException">The input or a state does not fit the cell.</exception>
-    /// <exception cref="OnnxExportException">As <see cref="call(TorchRnn.Recurrent, OnnxTensor, OnnxTensor?, OnnxTensor?)"/>.</exception>
-    public static (OnnxTensor h_1, OnnxTensor? c_1) call(this TorchRnn.RecurrentCell module, OnnxTensor input, OnnxTensor? h_0 = null,
+    /// <exception cref="OnnxExportException">As <see cref="call(RNNBase, OnnxTensor, OnnxTensor?, OnnxTensor?)"/>.</exception>
+    public static (OnnxTensor h_1, OnnxTensor? c_1) call(this RNNCellBase module, OnnxTensor input, OnnxTensor? h_0 = null,
         OnnxTensor? c_0 = null)
     {
         ArgumentNullException.ThrowIfNull(module);

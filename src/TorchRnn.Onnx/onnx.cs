@@ -60,33 +60,13 @@ public static class onnx
             using var graph = new OnnxGraph("torch_rnn", model);
             switch (model)
             {
-                case RNN rnn:
-                    Sequence(graph, rnn.batch_first, rnn.num_layers * (rnn.bidirectional ? 2 : 1), rnn.hidden_size, 0, args,
-                        (x, h, _) => { var (o, hn) = rnn.call(x, h); return (o, hn, null); });
+                case RNNBase rnn:
+                    // Every kind, built-in or a user's: the kind decides the node (RecurrentLayers), the options the shapes.
+                    Sequence(graph, rnn.batch_first, rnn.num_layers * (rnn.bidirectional ? 2 : 1),
+                        rnn.proj_size > 0 ? rnn.proj_size : rnn.hidden_size, rnn.kind.has_cell ? rnn.hidden_size : 0, args,
+                        (x, h, c) => rnn.call(x, h, c));
                     break;
-                case GRU gru:
-                    Sequence(graph, gru.batch_first, gru.num_layers * (gru.bidirectional ? 2 : 1), gru.hidden_size, 0, args,
-                        (x, h, _) => { var (o, hn) = gru.call(x, h); return (o, hn, null); });
-                    break;
-                case LSTM lstm:
-                    Sequence(graph, lstm.batch_first, lstm.num_layers * (lstm.bidirectional ? 2 : 1),
-                        lstm.proj_size > 0 ? lstm.proj_size : lstm.hidden_size, lstm.hidden_size, args,
-                        (x, h, c) => { var (o, (hn, cn)) = lstm.call(x, (h, c!)); return (o, hn, cn); });
-                    break;
-                case RNNCell cell:
-                    Cell(graph, cell.hidden_size, false, args, (x, h, _) => (cell.call(x, h), null));
-                    break;
-                case GRUCell cell:
-                    Cell(graph, cell.hidden_size, false, args, (x, h, _) => (cell.call(x, h), null));
-                    break;
-                case LSTMCell cell:
-                    Cell(graph, cell.hidden_size, true, args, (x, h, c) => cell.call(x, (h, c!)));
-                    break;
-                case TorchRnn.Recurrent module:
-                    Sequence(graph, module.batch_first, module.num_layers * (module.bidirectional ? 2 : 1), module.hidden_size,
-                        module.kind.has_cell ? module.hidden_size : 0, args, (x, h, c) => module.call(x, h, c));
-                    break;
-                case TorchRnn.RecurrentCell cell:
+                case RNNCellBase cell:
                     Cell(graph, cell.hidden_size, cell.kind.has_cell, args, (x, h, c) => cell.call(x, h, c));
                     break;
                 case torch.nn.Module<Tensor, Tensor> layer:

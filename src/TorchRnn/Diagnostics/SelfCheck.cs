@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using TorchRnn.Engines;
+using TorchRnn.Kinds;
 using TorchSharp;
 
 namespace TorchRnn.Diagnostics;
@@ -47,7 +48,7 @@ public static class SelfCheck
         RandomState.Preserved(() =>
         {
             torch.manual_seed(0);
-            foreach (var mode in new[] { "LSTM", "GRU", "RNN_TANH" })
+            foreach (var kind in new LibTorchKind[] { LstmKind.Instance, GruKind.Instance, RnnKind.Tanh })
             {
                 foreach (var size in sizes)
                 {
@@ -57,7 +58,7 @@ public static class SelfCheck
                         {
                             guard.Clear();
                             using var scope = torch.NewDisposeScope();
-                            using var module = nn.RNNBase(mode, size, size, num_layers: 2);
+                            using var module = kind.CreateModule(size, size, 2, true, false, 0.0, false, 0, null, null);
                             module.eval();
                             module.Guard = guard;
                             module.ForcedEngine = engine;
@@ -66,12 +67,7 @@ public static class SelfCheck
                         }
                         guard.Clear();
                         using var cellScope = torch.NewDisposeScope();
-                        using RNNCellBase cell = mode switch
-                        {
-                            "LSTM" => nn.LSTMCell(size, size),
-                            "GRU" => nn.GRUCell(size, size),
-                            _ => nn.RNNCell(size, size),
-                        };
+                        using var cell = kind.CreateCell(size, size, true, null, null);
                         cell.Guard = guard;
                         using (torch.set_grad_enabled(grad)) cell.call(torch.randn(5, size));
                         verdicts.AddRange(guard.Verdicts);

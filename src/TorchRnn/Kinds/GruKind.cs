@@ -30,6 +30,10 @@ internal sealed class GruKind : LibTorchKind
         => nn.GRU(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, device, dtype);
 
     /// <inheritdoc />
+    public override RNNCellBase CreateCell(long input_size, long hidden_size, bool bias, Device? device, ScalarType? dtype)
+        => nn.GRUCell(input_size, hidden_size, bias, device, dtype);
+
+    /// <inheritdoc />
     internal override NativeSequence CreateNative(SequenceOptions o, Device? device, ScalarType? dtype)
         => NativeSequence.Create(dropout => NativeGruOrRnn.Of(torch.nn.GRU(o.InputSize, o.HiddenSize, o.NumLayers, o.Bias, o.BatchFirst,
             dropout, o.Bidirectional, device, dtype)), o);

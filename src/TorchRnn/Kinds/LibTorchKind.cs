@@ -38,6 +38,9 @@ internal abstract class LibTorchKind(string name, bool hasCell, long gateCount) 
     public abstract RNNBase CreateModule(long input_size, long hidden_size, long num_layers, bool bias, bool batch_first, double dropout,
         bool bidirectional, long proj_size, Device? device, ScalarType? dtype);
 
+    /// <summary>The cell of this kind (<see cref="LSTMCell"/>, <see cref="GRUCell"/>, <see cref="RNNCell"/>).</summary>
+    public abstract RNNCellBase CreateCell(long input_size, long hidden_size, bool bias, Device? device, ScalarType? dtype);
+
     /// <inheritdoc />
     public sealed override IReadOnlyList<CellParameter> parameters(long input_size, long hidden_size, bool bias)
     {

@@ -30,6 +30,10 @@ internal sealed class LstmKind : LibTorchKind
         bool bidirectional, long proj_size, Device? device, ScalarType? dtype)
         => nn.LSTM(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, proj_size, device, dtype);
 
+    /// <inheritdoc />
+    public override RNNCellBase CreateCell(long input_size, long hidden_size, bool bias, Device? device, ScalarType? dtype)
+        => nn.LSTMCell(input_size, hidden_size, bias, device, dtype);
+
     /// <summary>With projections: W_hh takes h of size H_out, and W_hr (H_out, H_cell) follows the biases.</summary>
     internal override IReadOnlyList<CellParameter> LayerParameters(SequenceOptions o, long layer)
     {

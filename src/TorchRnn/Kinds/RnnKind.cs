@@ -54,6 +54,10 @@ internal sealed class RnnKind : LibTorchKind
         => nn.RNN(input_size, hidden_size, num_layers, Nonlinearity, bias, batch_first, dropout, bidirectional, device, dtype);
 
     /// <inheritdoc />
+    public override RNNCellBase CreateCell(long input_size, long hidden_size, bool bias, Device? device, ScalarType? dtype)
+        => nn.RNNCell(input_size, hidden_size, bias, Nonlinearity, device, dtype);
+
+    /// <inheritdoc />
     internal override NativeSequence CreateNative(SequenceOptions o, Device? device, ScalarType? dtype)
         => NativeSequence.Create(dropout => NativeGruOrRnn.Of(torch.nn.RNN(o.InputSize, o.HiddenSize, o.NumLayers, Native, o.Bias,
             o.BatchFirst, dropout, o.Bidirectional, device, dtype)), o);
