@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
-using System.IO;
 using System.Linq;
 using System.Text;
 using TorchRnn.Engines;
@@ -99,12 +98,7 @@ public static class EngineRunner
                 }
             }
         }
-        Directory.CreateDirectory(outDir);
-        var path = Path.Combine(outDir, "engines.md");
-        File.WriteAllText(path, report.ToString());
-        Console.WriteLine(report);
-        Console.WriteLine($"Written to {path}.");
-        return 0;
+        return ReportFile.Write(outDir, "engines.md", report);
     }
 
     private static HiddenState State(string mode, long layers, long batch, long hidden) => mode == "LSTM"

@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
-using System.IO;
 using System.Linq;
 using System.Text;
 using TorchRnn.Engines;
@@ -66,12 +65,7 @@ public static class KernelCheckRunner
             report.AppendLine();
         }
         report.AppendLine("Where the kernel's verdict is right, \"check on\" runs the same kernel as \"check off\" after one dictionary lookup: on / off is the check's cost per call. Where it is wrong, \"check on\" is TorchRnn's managed engine (the right result) and \"check off\" the wrong kernel: on / off is what being right costs on this CPU.");
-        Directory.CreateDirectory(outDir);
-        var path = Path.Combine(outDir, "kernel-check.md");
-        File.WriteAllText(path, report.ToString());
-        Console.WriteLine(report);
-        Console.WriteLine($"Written to {path}.");
-        return 0;
+        return ReportFile.Write(outDir, "kernel-check.md", report);
     }
 
     private static string Row(Case c, int threads, int rounds, double blockSeconds)

@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
-using System.IO;
 using System.Linq;
 using System.Text;
 
@@ -63,43 +62,12 @@ public static class PairedRunner
             .AppendLine("| case | threads | pass | calls per block | TorchSharp per call | TorchRnn per call | TorchRnn/TorchSharp (median) | IQR |")
             .AppendLine("|---|---:|---|---:|---:|---:|---:|---|");
         foreach (var row in rows) report.AppendLine(row);
-        Directory.CreateDirectory(outDir);
-        var path = Path.Combine(outDir, "paired.md");
-        File.WriteAllText(path, report.ToString());
-        Console.WriteLine(report);
-        Console.WriteLine($"Written to {path}.");
-        return 0;
+        return ReportFile.Write(outDir, "paired.md", report);
     }
 
     private static string Row(SequenceBenchmarks bench, string size, int threads, string pass, Action torchSharp, Action torchRnn, int rounds)
     {
-        // Warm up both, then size a block to at least 20 ms so the timer's resolution and one-off stalls do not matter.
-        for (var i = 0; i < 5; i++)
-        {
-            torchSharp();
-            torchRnn();
-        }
-        var calls = 1;
-        while (Stats.Time(torchSharp, calls) < 0.020 && calls < 1 << 20) calls *= 2;
-
-        var ratios = new double[rounds];
-        var sharpTimes = new double[rounds];
-        var rnnTimes = new double[rounds];
-        for (var r = 0; r < rounds; r++)
-        {
-            if (r % 2 == 0)
-            {
-                sharpTimes[r] = Stats.Time(torchSharp, calls);
-                rnnTimes[r] = Stats.Time(torchRnn, calls);
-            }
-            else
-            {
-                rnnTimes[r] = Stats.Time(torchRnn, calls);
-                sharpTimes[r] = Stats.Time(torchSharp, calls);
-            }
-            ratios[r] = rnnTimes[r] / sharpTimes[r];
-        }
-        Array.Sort(ratios);
+        var (calls, sharpTimes, rnnTimes, ratios) = Stats.Paired(torchSharp, torchRnn, rounds);
         var text = string.Create(CultureInfo.InvariantCulture,
             $"| {bench.Module} {size} | {threads} | {pass} | {calls} | {Stats.Format(Stats.Median(sharpTimes) / calls)} | {Stats.Format(Stats.Median(rnnTimes) / calls)} | " +
             $"{Stats.Quantile(ratios, 0.5):F3} | {Stats.Quantile(ratios, 0.25):F3} to {Stats.Quantile(ratios, 0.75):F3} |");

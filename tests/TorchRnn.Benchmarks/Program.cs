@@ -26,6 +26,7 @@ public static class Program
             if (args.Contains("--run-workload")) return RunWorkload(args);
             if (args.Contains("--engines")) return EngineRunner.Run(TakeSelection(args.Where(a => a != "--engines").ToArray()));
             if (args.Contains("--kernel-check")) return KernelCheckRunner.Run(TakeSelection(args.Where(a => a != "--kernel-check").ToArray()));
+            if (args.Contains("--kinds")) return KindsRunner.Run(TakeSelection(args.Where(a => a != "--kinds").ToArray()));
             if (args.Contains("--versus-pytorch")) return VersusPyTorch.Run(TakeSelection(args.Where(a => a != "--versus-pytorch").ToArray()));
             var rest = TakeSelection(args);
             var summaries = BenchmarkSwitcher.FromTypes(BenchmarkTypes).Run(InProcessArgs(rest));

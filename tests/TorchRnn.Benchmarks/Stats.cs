@@ -33,6 +33,42 @@ public static class Stats
         return watch.Elapsed.TotalSeconds;
     }
 
+    /// <summary>
+    /// <paramref name="a"/> against <paramref name="b"/> in alternating blocks: both warmed up, a block sized to at least
+    /// 20 ms of <paramref name="a"/> (so the timer's resolution and one-off stalls do not matter), then
+    /// <paramref name="rounds"/> rounds of one block each, their order alternating.
+    /// </summary>
+    /// <returns>Calls per block, each round's block times, and the rounds' ratios b / a, sorted.</returns>
+    public static (int Calls, double[] ATimes, double[] BTimes, double[] Ratios) Paired(System.Action a, System.Action b, int rounds)
+    {
+        for (var i = 0; i < 5; i++)
+        {
+            a();
+            b();
+        }
+        var calls = 1;
+        while (Time(a, calls) < 0.020 && calls < 1 << 20) calls *= 2;
+        var ratios = new double[rounds];
+        var aTimes = new double[rounds];
+        var bTimes = new double[rounds];
+        for (var r = 0; r < rounds; r++)
+        {
+            if (r % 2 == 0)
+            {
+                aTimes[r] = Time(a, calls);
+                bTimes[r] = Time(b, calls);
+            }
+            else
+            {
+                bTimes[r] = Time(b, calls);
+                aTimes[r] = Time(a, calls);
+            }
+            ratios[r] = bTimes[r] / aTimes[r];
+        }
+        System.Array.Sort(ratios);
+        return (calls, aTimes, bTimes, ratios);
+    }
+
     public static string Format(double seconds) => seconds switch
     {
         < 1e-3 => string.Create(CultureInfo.InvariantCulture, $"{seconds * 1e6:F1} µs"),

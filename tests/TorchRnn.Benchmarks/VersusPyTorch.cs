@@ -25,6 +25,7 @@ public static class VersusPyTorch
         var rounds = 15;
         var blockSeconds = 0.25;
         var python = "/usr/bin/python3";
+        var script = "pytorch_bench.py";
         var outDir = "BenchmarkDotNet.Artifacts/versus-pytorch";
         IReadOnlyList<Workload> workloads = Workload.All;
         for (var i = 0; i < args.Count; i++)
@@ -34,6 +35,8 @@ public static class VersusPyTorch
                 case "--rounds": rounds = int.Parse(Program.Value(args, ref i), CultureInfo.InvariantCulture); break;
                 case "--block-ms": blockSeconds = double.Parse(Program.Value(args, ref i), CultureInfo.InvariantCulture) / 1000; break;
                 case "--python": python = Program.Value(args, ref i); break;
+                // custom_lstm_bench.py serves the LayerNormLSTM workloads (and, through pytorch_bench.py, the others).
+                case "--script": script = Program.Value(args, ref i); break;
                 case "--out": outDir = Program.Value(args, ref i); break;
                 case "--workloads": workloads = Program.Value(args, ref i).Split(',', StringSplitOptions.RemoveEmptyEntries).Select(Workload.Get).ToArray(); break;
                 default: throw new ArgumentException($"Unknown argument '{args[i]}' for --versus-pytorch.");
@@ -41,7 +44,7 @@ public static class VersusPyTorch
         }
 
         var machine = Machine.Describe();
-        using var py = new PythonSide(python, Path.Combine(AppContext.BaseDirectory, "pytorch_bench.py"));
+        using var py = new PythonSide(python, Path.Combine(AppContext.BaseDirectory, script));
         var rows = new List<Row>();
         foreach (var threads in Selection.Threads)
         {
@@ -66,12 +69,7 @@ public static class VersusPyTorch
             .AppendLine(Row.Header)
             .AppendLine(Row.Rule);
         foreach (var row in rows) report.AppendLine(row.Markdown());
-        Directory.CreateDirectory(outDir);
-        var path = Path.Combine(outDir, "versus-pytorch.md");
-        File.WriteAllText(path, report.ToString());
-        Console.WriteLine(report);
-        Console.WriteLine($"Written to {path}.");
-        return 0;
+        return ReportFile.Write(outDir, "versus-pytorch.md", report);
     }
 
     private static Row Measure(Workload workload, int threads, PythonSide py, int rounds, double blockSeconds)

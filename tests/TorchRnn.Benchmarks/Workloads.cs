@@ -32,6 +32,10 @@ public sealed record Workload(string Name, string What, Func<IWorkloadRun> Creat
         Dense("lstm-tutorial-train", "nn.LSTM(5, 6, 2) on (1, 3, 5), forward + backward", "LSTM", 5, 6, 2, 1, 3, 0, train: true),
         Dense("lstm-medium", "nn.LSTM(64, 128, 2) on (50, 32, 64), forward", "LSTM", 64, 128, 2, 50, 32, 0, train: false),
         Dense("gru-medium", "nn.GRU(64, 128, 2) on (50, 32, 64), forward", "GRU", 64, 128, 2, 50, 32, 0, train: false),
+        LayerNorm("lnlstm-forward-small", 200, 200, 35, 10, train: false),
+        LayerNorm("lnlstm-train-small", 200, 200, 35, 10, train: true),
+        LayerNorm("lnlstm-forward-medium", 64, 128, 50, 32, train: false),
+        LayerNorm("lnlstm-train-medium", 64, 128, 50, 32, train: true),
     ];
 
     public static Workload Get(string name) =>
@@ -59,6 +63,19 @@ public sealed record Workload(string Name, string What, Func<IWorkloadRun> Creat
             var packed = nn.utils.rnn.pack_sequence(sequences, enforce_sorted: false);
             foreach (var s in sequences) s.Dispose();
             return new PackedRun(module, packed, train);
+        });
+
+    /// <summary>
+    /// nn.LayerNormLSTM(H_in, H, 2) on (L, N, H_in); its PyTorch side is custom_lstm_bench.py's scripted twin (the
+    /// structure of PyTorch's benchmarks/fastrnns/custom_lstms.py), under the same names.
+    /// </summary>
+    private static Workload LayerNorm(string name, long inputSize, long hidden, long length, long batch, bool train) =>
+        new(name, $"LayerNormLSTM({inputSize}, {hidden}, 2) on ({length}, {batch}, {inputSize}), {(train ? "forward + backward" : "forward")}", () =>
+        {
+            torch.manual_seed(0);
+            var module = nn.LayerNormLSTM(inputSize, hidden, 2);
+            var x = torch.randn(length, batch, inputSize);
+            return new DenseRun(module, x, train);
         });
 
     /// <summary>A dense sequence (L, N, H_in) through a module, with <paramref name="projSize"/> for LSTM.</summary>

@@ -2,31 +2,12 @@ using System;
 using System.Collections.Generic;
 using NUnit.Framework;
 using TorchRnn.Kinds;
+using TorchRnn.Benchmarks;
 using TorchRnn.Serialization;
 using TorchSharp;
 using static TorchSharp.torch;
-using F = TorchSharp.torch.nn.functional;
 
 namespace TorchRnn.Tests.Kinds;
-
-/// <summary>PyTorch's LSTM written as a user's kind, in the twenty lines a user would write.</summary>
-internal sealed class UserLstm() : RecurrentKind("UserLSTM", has_cell: true)
-{
-    public override IReadOnlyList<CellParameter> parameters(long input_size, long hidden_size, bool bias)
-        => bias
-            ? [new("weight_ih", [4 * hidden_size, input_size]), new("weight_hh", [4 * hidden_size, hidden_size]), new("bias_ih", [4 * hidden_size]), new("bias_hh", [4 * hidden_size])]
-            : [new("weight_ih", [4 * hidden_size, input_size]), new("weight_hh", [4 * hidden_size, hidden_size])];
-
-    public override Tensor project(Tensor input, CellWeights w)
-        => w.get("bias_ih") is { } b ? F.linear(input, w["weight_ih"], b + w["bias_hh"]) : F.linear(input, w["weight_ih"]);
-
-    public override HiddenState step(Tensor input, HiddenState state, CellWeights w)
-    {
-        var gates = input.addmm(state.h, w["weight_hh"].t()).chunk(4, 1);
-        var c = gates[1].sigmoid() * state.c! + gates[0].sigmoid() * gates[2].tanh();
-        return new HiddenState(gates[3].sigmoid() * c.tanh(), c);
-    }
-}
 
 /// <summary>
 /// The extension point: a user's kind gets the sequence machinery of the built-in ones (layers, directions,
