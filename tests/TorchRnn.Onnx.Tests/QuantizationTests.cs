@@ -86,23 +86,24 @@ public class QuantizationTests
     }
 
     [Test]
-    public void QuantizeDynamic_Linear_WithinQuantisationBoundOfFloat()
+    public void QuantizeDynamic_Linear_WithinQuantisationBoundOfFloat([Values] bool perChannel)
     {
         using var scope = torch.NewDisposeScope();
         torch.manual_seed(3);
         var linear = torch.nn.Linear(40, 30);
         var x = torch.randn(7, 40);
-        var model = Quantized(linear, torch.randn(2, 40), out var summary, reduceRange: true);
+        var model = Quantized(linear, torch.randn(2, 40), out var summary, reduceRange: true, perChannel: perChannel);
         Assert.That(summary.quantized, Has.Count.EqualTo(1).And.Some.StartsWith("MatMul"));
         Assert.That(model.Graph.Node.Select(n => n.OpType), Has.Member("MatMulInteger").And.No.Member("MatMul"));
-        var scales = Floats(model.Graph.Initializer.Single(i => i.DataType == (int)TensorProto.Types.DataType.Float && i.Dims.SequenceEqual(new long[] { 30 }) && i.Name.Contains("weight")));
-        var expected = linear.weight.detach().abs().amax([1]) / ReducedQMax;
-        Assert.That(torch.allclose(torch.tensor(scales), expected, rtol: 1e-6, atol: 0), Is.True, "one scale per output column");
+        long[] scaleShape = perChannel ? [30] : [];
+        var scales = Floats(model.Graph.Initializer.Single(i => i.DataType == (int)TensorProto.Types.DataType.Float && i.Dims.SequenceEqual(scaleShape) && i.Name.Contains("weight")));
+        var expected = perChannel ? linear.weight.detach().abs().amax([1]) / ReducedQMax : (linear.weight.detach().abs().max() / ReducedQMax).unsqueeze(0);
+        Assert.That(torch.allclose(torch.tensor(scales), expected, rtol: 1e-6, atol: 0), Is.True, perChannel ? "one scale per output column" : "one scale");
 
         using var runtime = new Runtime(model.ToByteArray());
         var actual = runtime.Run(("input", x))["output"].to(ScalarType.Float64);
         var reference = linear.call(x).detach().to(ScalarType.Float64);
-        var bound = QuantisationBound.Product(x.to(ScalarType.Float64), linear.weight.detach().to(ScalarType.Float64), ReducedQMax);
+        var bound = QuantisationBound.Product(x.to(ScalarType.Float64), linear.weight.detach().to(ScalarType.Float64), ReducedQMax, perChannel);
         Assert.That(((actual - reference).abs() - bound - 1e-5).max().item<double>(), Is.LessThanOrEqualTo(0));
         Assert.That((actual - reference).abs().max().item<double>(), Is.GreaterThan(0));
     }
@@ -200,14 +201,15 @@ public class QuantizationTests
     private static byte[] Bytes(torch.nn.Module module, Tensor example, bool reduceRange = false)
         => Quantized(module, example, out _, reduceRange).ToByteArray();
 
-    private static ModelProto Quantized(torch.nn.Module module, Tensor example, out QuantizationSummary summary, bool reduceRange = false)
+    private static ModelProto Quantized(torch.nn.Module module, Tensor example, out QuantizationSummary summary, bool reduceRange = false,
+        bool perChannel = true)
     {
         var floatPath = TempPath();
         var int8Path = TempPath();
         try
         {
             onnx.export(module, example, floatPath);
-            summary = quantization.quantize_dynamic(floatPath, int8Path, reduce_range: reduceRange);
+            summary = quantization.quantize_dynamic(floatPath, int8Path, per_channel: perChannel, reduce_range: reduceRange);
             return ModelProto.Parser.ParseFrom(File.ReadAllBytes(int8Path));
         }
         finally

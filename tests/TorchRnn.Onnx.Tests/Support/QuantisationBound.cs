@@ -22,10 +22,10 @@ public static class QuantisationBound
     public static Tensor ActivationStep(Tensor x) => x.abs().max() / 127;
 
     /// <summary>Bound on |x W^T (int8) - x W^T| for x (..., K), W (N, K) float64: (..., N).</summary>
-    public static Tensor Product(Tensor x, Tensor w, double qmax, Tensor? xStep = null)
+    public static Tensor Product(Tensor x, Tensor w, double qmax, bool perChannel = true)
     {
-        var s = RowScales(w, qmax); // (N, 1)
-        var sx = xStep ?? ActivationStep(x);
+        var s = perChannel ? RowScales(w, qmax) : (w.abs().max() / qmax).expand(w.shape[0], 1); // (N, 1)
+        var sx = ActivationStep(x);
         var wHat = w.abs() + s / 2;
         return x.abs().sum(-1, keepdim: true) * (s.t() / 2) + wHat.sum(1) * sx;
     }
