@@ -23,7 +23,7 @@ public class ReadmeTests
         var sources = string.Join("\n", new[]
         {
             "samples/DeployOnnx/Program.cs", "samples/DeployOnnx/SineModel.cs", "tests/TorchRnn.Onnx.Tests/ModelExportTests.cs",
-            "samples/StreamOnnx/Program.cs",
+            "samples/StreamOnnx/Program.cs", "samples/QuantizeOnnx/Program.cs", "samples/ForecastMlNet/MlNetForecast.cs",
         }.Select(p => File.ReadAllText(Path.Combine(Root, p))));
         var lines = Regex.Matches(section, "```csharp\n(.*?)```", RegexOptions.Singleline)
             .SelectMany(m => m.Groups[1].Value.Split('\n')).Select(l => l.Trim()).Where(l => l.Length > 0).ToList();

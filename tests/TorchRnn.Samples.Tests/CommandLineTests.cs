@@ -8,7 +8,7 @@ namespace TorchRnn.Samples.Tests;
 public class CommandLineTests
 {
     private static readonly string[] Samples =
-        ["Quickstart", "GatedCells", "FromScratch", "Patterns", "VariableLength", "FromPyTorch", "GradientFlow", "TrainSequence"];
+        ["Quickstart", "GatedCells", "FromScratch", "Patterns", "VariableLength", "FromPyTorch", "GradientFlow", "TrainSequence", "ForecastMlNet"];
 
     [TestCaseSource(nameof(Samples))]
     public void Help_PrintsUsageAndOptions_ExitsZero(string sample)
