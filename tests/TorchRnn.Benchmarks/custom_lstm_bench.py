@@ -54,18 +54,5 @@ WORKLOADS = {f"lnlstm-{'train' if train else 'forward'}-{size}": (lambda size=si
              for train in (False, True) for size in SIZES}
 
 
-def main():
-    pytorch_bench.WORKLOADS.update(WORKLOADS)  # pytorch_bench's loops look their workloads up there
-    if "--serve" in sys.argv:
-        pytorch_bench.serve()
-    elif "--run" in sys.argv:
-        at = sys.argv.index("--run")
-        pytorch_bench.run_workload(sys.argv[at + 1], float(sys.argv[at + 2]))
-    else:
-        print(__doc__, file=sys.stderr)
-        return 2
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(pytorch_bench.serve_or_run(WORKLOADS, __doc__))

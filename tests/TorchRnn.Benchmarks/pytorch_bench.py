@@ -203,6 +203,21 @@ def run_workload(name, seconds):
         print(f"{name} {phase}: {calls} calls, {(time.perf_counter() - start) / calls * 1e3:.3f} ms per call")
 
 
+def serve_or_run(workloads, usage):
+    """The main of a script that adds workloads (custom_lstm_bench.py, awd_bench.py): --serve or --run NAME SECONDS
+    over pytorch_bench's workloads and these; without either, prints usage and returns 2."""
+    WORKLOADS.update(workloads)  # serve and run_workload look their workloads up there
+    if "--serve" in sys.argv:
+        serve()
+    elif "--run" in sys.argv:
+        at = sys.argv.index("--run")
+        run_workload(sys.argv[at + 1], float(sys.argv[at + 2]))
+    else:
+        print(usage, file=sys.stderr)
+        return 2
+    return 0
+
+
 def main():
     if "--serve" in sys.argv:
         serve()

@@ -4,7 +4,10 @@
 # PyTorch 1.13 on the CPU. Changes: RNN models only; the data default is the sample's copy of WikiText-2 (validation
 # and test splits: without train.txt it trains on valid.txt); the best model is saved as a state_dict (torch.save
 # (model.state_dict())), which the C# sample loads; --quick, --threads and --record as in the C# sample; --float64
-# (float32 weights converted to float64 before training) to measure how far float32 rounding moves the numbers.
+# (float32 weights converted to float64 before training) to measure how far float32 rounding moves the numbers;
+# --model AWD: the AWD-LSTM of salesforce/awd-lstm-lm (awd.py beside this file, BSD 3-Clause; its main.py's training:
+# the dropouts, AR/TAR, weight decay, and NT-ASGD's switch to averaged SGD with evaluation on the averaged weights;
+# a fixed bptt, where awd draws each batch's length with numpy).
 import argparse
 import json
 import time
@@ -13,6 +16,7 @@ import os
 import torch
 import torch.nn as nn
 
+import awd
 import data
 import threads
 from model import RNNModel
@@ -21,16 +25,17 @@ here = os.path.dirname(os.path.abspath(__file__))
 parser = argparse.ArgumentParser(description='PyTorch Wikitext-2 RNN/LSTM/GRU Language Model')
 parser.add_argument('--data', type=str, default=os.path.join(here, '..', 'data', 'wikitext-2'),
                     help='location of the data corpus (without train.txt it trains on valid.txt)')
-parser.add_argument('--model', type=str, default='LSTM', choices=['LSTM', 'GRU', 'RNN_TANH', 'RNN_RELU'],
-                    help='type of recurrent net (RNN_TANH, RNN_RELU, LSTM, GRU)')
+parser.add_argument('--model', type=str, default='LSTM', choices=['LSTM', 'GRU', 'RNN_TANH', 'RNN_RELU', 'AWD'],
+                    help='type of recurrent net (RNN_TANH, RNN_RELU, LSTM, GRU; AWD: awd-lstm-lm\'s AWD-LSTM, whose '
+                         'defaults are in parentheses after the others\' below)')
 parser.add_argument('--emsize', type=int, default=None,
-                    help='size of word embeddings (200)')
+                    help='size of word embeddings (200; AWD 200)')
 parser.add_argument('--nhid', type=int, default=None,
-                    help='number of hidden units per layer (200)')
+                    help='number of hidden units per layer (200; AWD 400, the last layer emsize)')
 parser.add_argument('--nlayers', type=int, default=None,
-                    help='number of layers (2)')
+                    help='number of layers (2; AWD 3)')
 parser.add_argument('--lr', type=float, default=None,
-                    help='initial learning rate (20)')
+                    help='initial learning rate (20; AWD 30)')
 parser.add_argument('--clip', type=float, default=None,
                     help='gradient clipping (0.25)')
 parser.add_argument('--epochs', type=int, default=None,
@@ -40,9 +45,27 @@ parser.add_argument('--batch_size', type=int, default=None, metavar='N',
 parser.add_argument('--bptt', type=int, default=None,
                     help='sequence length (35)')
 parser.add_argument('--dropout', type=float, default=None,
-                    help='dropout applied to layers (0 = no dropout) (0.2)')
+                    help='dropout applied to layers (0 = no dropout) (0.2; AWD: locked dropout on the last layer\'s '
+                         'output, 0.4)')
+parser.add_argument('--dropouth', type=float, default=None,
+                    help='AWD: locked dropout on the other layers\' outputs (0.2)')
+parser.add_argument('--dropouti', type=float, default=None,
+                    help='AWD: locked dropout on the embedded input (0.65)')
+parser.add_argument('--dropoute', type=float, default=None,
+                    help='AWD: dropout of whole words (rows) of the embedding (0.1)')
+parser.add_argument('--wdrop', type=float, default=None,
+                    help='AWD: WeightDrop (DropConnect) on each layer\'s hidden-to-hidden weights (0.5)')
+parser.add_argument('--alpha', type=float, default=None,
+                    help='AWD: activation regularisation (AR) of the last layer\'s dropped output (2)')
+parser.add_argument('--beta', type=float, default=None,
+                    help='AWD: temporal activation regularisation (TAR) of the last layer\'s raw output (1)')
+parser.add_argument('--wdecay', type=float, default=None,
+                    help='AWD: weight decay of SGD and ASGD (1.2e-6)')
+parser.add_argument('--nonmono', type=int, default=None,
+                    help='AWD: switch to averaged SGD once the validation loss is above the best of all but the '
+                         'last NONMONO epochs (5)')
 parser.add_argument('--tied', action='store_true',
-                    help='tie the word embedding and softmax weights')
+                    help='tie the word embedding and softmax weights (AWD ties them always)')
 parser.add_argument('--seed', type=int, default=1111,
                     help='random seed')
 parser.add_argument('--log-interval', type=int, default=None, metavar='N',
@@ -65,9 +88,17 @@ args = parser.parse_args()
 defaults = dict(emsize=200, nhid=200, nlayers=2, lr=20.0, clip=0.25, epochs=40, batch_size=20, bptt=35,
                 dropout=0.2, log_interval=200)
 quick = dict(emsize=32, nhid=32, lr=2.0, epochs=2, bptt=20, log_interval=10)
-for name, value in defaults.items():
+# AWD: awd-lstm-lm's defaults (its README's WikiText-2 command: --dropouth 0.2), at a width this machine trains
+# (emsize 200 and nhid 400 for awd's 400 and 1150), with the plain model's bptt 35 and batch 20 (awd: 70 and 80).
+awd_defaults = dict(emsize=200, nhid=400, nlayers=3, lr=30.0, dropout=0.4, dropouth=0.2, dropouti=0.65, dropoute=0.1,
+                    wdrop=0.5, alpha=2.0, beta=1.0, wdecay=1.2e-6, nonmono=5)
+for name, value in (dict(defaults, **awd_defaults) if args.model == 'AWD' else defaults).items():
     if getattr(args, name) is None:
         setattr(args, name, quick.get(name, value) if args.quick else value)
+if args.model == 'AWD':
+    args.tied = True  # as awd-lstm-lm's main.py
+    if args.nonmono < 1:
+        parser.error('--nonmono must be at least 1')
 max_tokens = 10000 if args.quick else 0
 
 # Set the random seed manually for reproducibility.
@@ -117,9 +148,15 @@ test_data = batchify(corpus.test, eval_batch_size)
 ###############################################################################
 
 ntokens = len(corpus.dictionary)
-model = RNNModel(args.model, ntokens, args.emsize, args.nhid, args.nlayers, args.dropout, args.tied).to(device)
+if args.model == 'AWD':
+    model = awd.AWDModel(ntokens, args.emsize, args.nhid, args.nlayers, args.dropout, args.dropouth, args.dropouti,
+                         args.dropoute, args.wdrop, args.tied).to(device)
+else:
+    model = RNNModel(args.model, ntokens, args.emsize, args.nhid, args.nlayers, args.dropout, args.tied).to(device)
 if args.float64:
     model = model.double()
+# AWD trains with torch.optim (SGD with weight decay, then ASGD), the others with the example's own SGD step.
+optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, weight_decay=args.wdecay) if args.model == 'AWD' else None
 
 criterion = nn.NLLLoss()
 record = dict(args=vars(args), ntokens=ntokens, batches=[], epochs=[], test_loss=None)
@@ -180,14 +217,22 @@ def train():
         # If we didn't, the model would try backpropagating all the way to start of the dataset.
         model.zero_grad()
         hidden = repackage_hidden(hidden)
-        output, hidden = model(data, hidden)
-        loss = criterion(output, targets)
-        loss.backward()
+        if args.model == 'AWD':
+            output, hidden, rnn_hs, dropped_rnn_hs = model(data, hidden, return_h=True)
+            loss = criterion(output, targets)  # the raw loss, which is logged, as awd logs it
+            awd.regularized_loss(loss, rnn_hs, dropped_rnn_hs, args.alpha, args.beta).backward()
+        else:
+            output, hidden = model(data, hidden)
+            loss = criterion(output, targets)
+            loss.backward()
 
         # `clip_grad_norm` helps prevent the exploding gradient problem in RNNs / LSTMs.
         norm = torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip)
-        for p in model.parameters():
-            p.data.add_(p.grad, alpha=-lr)
+        if optimizer is not None:
+            optimizer.step()
+        else:
+            for p in model.parameters():
+                p.data.add_(p.grad, alpha=-lr)
 
         total_loss += loss.item()
         record['batches'].append(dict(epoch=epoch, batch=batch, loss=loss.item(), grad_norm=norm.item()))
@@ -203,9 +248,24 @@ def train():
             start_time = time.time()
 
 
+def averaging():
+    """Whether NT-ASGD has switched to averaged SGD (awd: 't0' in the optimizer's param group)."""
+    return optimizer is not None and 't0' in optimizer.param_groups[0]
+
+
+def swap_in_averages():
+    """Puts ASGD's averages (optimizer.state[p]['ax']) in the parameters; returns the trained values."""
+    trained = {}
+    for prm in model.parameters():
+        trained[prm] = prm.data.clone()
+        prm.data = optimizer.state[prm]['ax'].clone()
+    return trained
+
+
 # Loop over epochs.
 lr = args.lr
 best_val_loss = None
+val_history = []  # AWD: the validation losses of the epochs before the switch (awd's best_val_loss list)
 
 # At any point you can hit Ctrl + C to break out of training early.
 try:
@@ -213,9 +273,13 @@ try:
         epoch_start_time = time.time()
         train()
         train_seconds = time.time() - epoch_start_time
+        averaged = averaging()
+        trained = swap_in_averages() if averaged else None
         val_loss = evaluate(val_data)
         seconds = time.time() - epoch_start_time
         record['epochs'].append(dict(epoch=epoch, lr=lr, val_loss=val_loss, seconds=seconds, train_seconds=train_seconds))
+        if args.model == 'AWD':
+            record['epochs'][-1]['averaged'] = averaged
         print('-' * 89)
         print('| end of epoch {:3d} | time: {:5.2f}s | valid loss {:5.2f} | '
                 'valid ppl {:8.2f}'.format(epoch, seconds, val_loss, math.exp(val_loss)))
@@ -225,9 +289,18 @@ try:
             with open(args.save, 'wb') as f:
                 torch.save(model.state_dict(), f)
             best_val_loss = val_loss
-        else:
+        elif args.model != 'AWD':
             # Anneal the learning rate if no improvement has been seen in the validation dataset.
             lr /= 4.0
+        if averaged:
+            for prm in model.parameters():
+                prm.data = trained[prm].clone()
+        elif args.model == 'AWD':
+            # NT-ASGD: averaged SGD from here on once the loss is above the best of all but the last nonmono epochs.
+            if len(val_history) > args.nonmono and val_loss > min(val_history[:-args.nonmono]):
+                print('Switching to ASGD')
+                optimizer = torch.optim.ASGD(model.parameters(), lr=args.lr, t0=0, lambd=0., weight_decay=args.wdecay)
+            val_history.append(val_loss)
 except KeyboardInterrupt:
     print('-' * 89)
     print('Exiting from training early')
