@@ -276,7 +276,7 @@ public abstract class RNNBase : RecurrentModule<(Tensor output, HiddenState h_n)
     /// </summary>
     private void BuildEngines()
     {
-        _weights = CellWeights.Of(this, Options);
+        _weights = CellWeights.Of(KernelParameter, Options);
         _managed = new ManagedRecurrence(Options, _weights);
         // The old cells are dropped, not disposed: they share the parameters, which disposing them would free (the
         // finalizer releases only their native handles).

@@ -46,7 +46,7 @@ public abstract class RNNCellBase : RecurrentModule<HiddenState>
             foreach (var p in _declared) AddParameter(p.name, p.shape, p.init, device, dtype);
         }
         reset_parameters();
-        _weights = CellWeights.OfCell(this, _declared);
+        _weights = CellWeights.OfCell(KernelParameter, _declared);
     }
 
     /// <summary>What the step computes: LSTM's, GRU's, RNN's, or a kind of your own (<see cref="nn.RecurrentCell"/>).</summary>
@@ -170,5 +170,5 @@ public abstract class RNNCellBase : RecurrentModule<HiddenState>
         return next.MoveToOuterDisposeScope();
     }
 
-    private protected override void OnParametersMoved() => _weights = CellWeights.OfCell(this, _declared);
+    private protected override void OnParametersMoved() => _weights = CellWeights.OfCell(KernelParameter, _declared);
 }

@@ -25,6 +25,8 @@ public abstract class RecurrentModule<TResult> : torch.nn.Module<Tensor, HiddenS
     private readonly List<string> _names = new();
     private readonly List<ParameterInit> _inits = new();
     private Parameter[] _flat = Array.Empty<Parameter>();
+    // Where a weight is dropped (WeightDrop), the parameter registered in its place: name + "_raw"; else null.
+    private Parameter?[] _raw = Array.Empty<Parameter?>();
     private torch.nn.Module? _owner;
     private bool _disposed;
 
@@ -74,6 +76,7 @@ public abstract class RecurrentModule<TResult> : torch.nn.Module<Tensor, HiddenS
         _names.Add(name);
         _inits.Add(init);
         _flat = [.. _flat, p]; // a handful per module, once, at construction
+        _raw = [.. _raw, null];
         if (_flat.Length == 1) CacheParameterInfo();
     }
 
@@ -95,13 +98,52 @@ public abstract class RecurrentModule<TResult> : torch.nn.Module<Tensor, HiddenS
         using var noGrad = torch.no_grad();
         for (var i = 0; i < _flat.Length; i++)
         {
+            // A dropped weight's values live in its raw parameter (the kernel's copy is rewritten every forward).
+            var target = _raw[i] ?? _flat[i];
             _ = _inits[i] switch
             {
-                ParameterInit.Ones => _flat[i].fill_(1),
-                ParameterInit.Zeros => _flat[i].fill_(0),
-                _ => torch.nn.init.uniform_(_flat[i], -stdv, stdv),
+                ParameterInit.Ones => target.fill_(1),
+                ParameterInit.Zeros => target.fill_(0),
+                _ => torch.nn.init.uniform_(target, -stdv, stdv),
             };
         }
+    }
+
+    /// <summary>The suffix of a dropped weight's raw parameter: <c>weight_hh_l0_raw</c>, as awd-lstm-lm names it.</summary>
+    internal const string RawSuffix = "_raw";
+
+    /// <summary>The tensor the kernels compute with under <paramref name="name"/>, registered or not (a dropped weight's); null if none.</summary>
+    internal Parameter? KernelParameter(string name)
+    {
+        var i = _names.IndexOf(name);
+        return i < 0 ? null : _flat[i];
+    }
+
+    /// <summary>Whether <paramref name="name"/> is a weight that <see cref="DetachKernelParameter"/> has replaced.</summary>
+    internal bool IsDropped(string name)
+    {
+        var i = _names.IndexOf(name);
+        return i >= 0 && _raw[i] is not null;
+    }
+
+    /// <summary>
+    /// Replaces the registered <paramref name="name"/> by <paramref name="name"/>_raw, a parameter holding its values
+    /// (last in <c>parameters()</c>, as awd-lstm-lm's WeightDrop registers it), and keeps the kernels' tensor as an
+    /// unregistered buffer without gradient, which <c>WeightDrop</c> overwrites from the raw one before every forward.
+    /// </summary>
+    /// <returns>The raw parameter.</returns>
+    internal Parameter DetachKernelParameter(string name)
+    {
+        var i = _names.IndexOf(name);
+        if (i < 0) throw new ArgumentException($"{GetName()} has no parameter {name}.", nameof(name));
+        if (_raw[i] is { } existing) return existing;
+        var raw = new Parameter(_flat[i].detach().clone(), requires_grad: _flat[i].requires_grad);
+        raw.DetachFromDisposeScope();
+        ConditionallyRegisterParameter(name, null);
+        base.register_parameter(name + RawSuffix, raw);
+        _flat[i].requires_grad_(false);
+        _raw[i] = raw;
+        return raw;
     }
 
     /// <summary>
@@ -186,6 +228,11 @@ public abstract class RecurrentModule<TResult> : torch.nn.Module<Tensor, HiddenS
         for (var i = 0; i < _flat.Length; i++)
         {
             var name = _names[i];
+            if (_raw[i] is { } raw)
+            {
+                MovedRaw(i, raw);
+                continue;
+            }
             var current = _owner is null ? get_parameter(name) : _owner.get_parameter(name);
             _flat[i] = current ?? throw new InvalidOperationException($"Parameter {name} was removed.");
             if (_owner is not null) ConditionallyRegisterParameter(name, _flat[i]);
@@ -193,6 +240,31 @@ public abstract class RecurrentModule<TResult> : torch.nn.Module<Tensor, HiddenS
         if (_flat.Length > 0) CacheParameterInfo();
         OnParametersMoved();
         return this;
+    }
+
+    // A dropped weight: TorchSharp's base moved the registered raw parameter but not the unregistered kernel tensor; a
+    // native owner moved its kernel tensor but not the raw one. Each follows the one that moved.
+    private void MovedRaw(int i, Parameter raw)
+    {
+        var name = _names[i];
+        if (_owner is null)
+        {
+            var movedRaw = get_parameter(name + RawSuffix) ?? throw new InvalidOperationException($"Parameter {name}{RawSuffix} was removed.");
+            _raw[i] = movedRaw;
+            _flat[i] = new Parameter(_flat[i].detach().to(movedRaw.dtype, movedRaw.device), requires_grad: false);
+            _flat[i].DetachFromDisposeScope();
+            return;
+        }
+        var kernel = _owner.get_parameter(name) ?? throw new InvalidOperationException($"Parameter {name} was removed.");
+        kernel.requires_grad_(false);
+        _flat[i] = kernel;
+        if (raw.dtype != kernel.dtype || raw.device.type != kernel.device.type || raw.device.index != kernel.device.index)
+        {
+            var movedRaw = new Parameter(raw.detach().to(kernel.dtype, kernel.device), requires_grad: raw.requires_grad);
+            movedRaw.DetachFromDisposeScope();
+            ConditionallyRegisterParameter(name + RawSuffix, movedRaw);
+            _raw[i] = movedRaw;
+        }
     }
 
     /// <summary>Called after <c>to()</c> has moved or converted the parameters (new tensors may stand under the same names).</summary>

@@ -46,19 +46,21 @@ public sealed class CellWeights
     internal static string Suffix(long layer, long direction) => $"_l{layer}{(direction == 1 ? "_reverse" : "")}";
 
     /// <summary>Every layer-direction of a sequence module, in PyTorch's order (layer, then direction).</summary>
-    internal static CellWeights[] Of(torch.nn.Module module, SequenceOptions o)
+    /// <remarks><paramref name="parameter"/> looks a tensor up by its full name: the kernels' own, registered or (a weight
+    /// WeightDrop drops) not.</remarks>
+    internal static CellWeights[] Of(Func<string, Parameter?> parameter, SequenceOptions o)
     {
         var all = new CellWeights[o.States];
         for (var layer = 0; layer < o.NumLayers; layer++)
         {
             for (var direction = 0; direction < o.Directions; direction++)
-                all[layer * o.Directions + direction] = Named(module, o.Kind.LayerParameters(o, layer), Suffix(layer, direction));
+                all[layer * o.Directions + direction] = Named(parameter, o.Kind.LayerParameters(o, layer), Suffix(layer, direction));
         }
         return all;
     }
 
     /// <summary>A cell module's parameters, named as declared.</summary>
-    internal static CellWeights OfCell(torch.nn.Module module, IEnumerable<CellParameter> declared) => Named(module, declared, "");
+    internal static CellWeights OfCell(Func<string, Parameter?> parameter, IEnumerable<CellParameter> declared) => Named(parameter, declared, "");
 
     /// <summary>Detached float64 copies, for the kernel check's reference (the caller's dispose scope frees them).</summary>
     internal CellWeights Float64()
@@ -68,11 +70,11 @@ public sealed class CellWeights
         return new CellWeights(wide);
     }
 
-    private static CellWeights Named(torch.nn.Module module, IEnumerable<CellParameter> declared, string suffix)
+    private static CellWeights Named(Func<string, Parameter?> parameter, IEnumerable<CellParameter> declared, string suffix)
     {
         var byName = new Dictionary<string, Parameter>(StringComparer.Ordinal);
         foreach (var p in declared)
-            byName[p.name] = module.get_parameter(p.name + suffix) ?? throw new InvalidOperationException($"No parameter {p.name}{suffix}.");
+            byName[p.name] = parameter(p.name + suffix) ?? throw new InvalidOperationException($"No parameter {p.name}{suffix}.");
         return new CellWeights(byName);
     }
 }
