@@ -215,6 +215,29 @@ public static class OnnxModules
         });
     }
 
+    /// <summary>
+    /// A module wrapped in <see cref="TorchRnn.Regularization.WeightDrop"/>: in eval its weights are the raw ones, so
+    /// the graph is the plain module's with those weights.
+    /// </summary>
+    /// <param name="module">The wrapper, in eval mode.</param>
+    /// <param name="input">(L, N, H_in), batch-first or unbatched as the wrapped module takes it.</param>
+    /// <param name="h_0">h (D * num_layers, N or 1, H); zeros when null.</param>
+    /// <param name="c_0">c, when the kind has a cell state (give both or neither); zeros when null.</param>
+    /// <returns>The output, h_n, and c_n (null when the kind has no cell state).</returns>
+    /// <exception cref="ArgumentException">The input or a state does not fit the module.</exception>
+    /// <exception cref="OnnxExportException">The module is in training mode (its weights would be a random draw), or as
+    /// <see cref="call(RNNBase, OnnxTensor, OnnxTensor?, OnnxTensor?)"/>.</exception>
+    public static (OnnxTensor output, OnnxTensor h_n, OnnxTensor? c_n) call(this TorchRnn.Regularization.WeightDrop module, OnnxTensor input,
+        OnnxTensor? h_0 = null, OnnxTensor? c_0 = null)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        if (module.training)
+            throw new OnnxExportException("WeightDrop is in training mode, where each forward drops other weights: call eval() before exporting.");
+        // The kernels' tensors hold the last forward's weights, dropped if it trained: the raw ones first.
+        using (torch.no_grad()) module.SetWeights();
+        return module.module.call(input, h_0, c_0);
+    }
+
     private static HiddenState? State(Tensor? h, Tensor? c) => h is null ? null : new HiddenState?(new HiddenState(h, c));
 
     private static (Tensor, Tensor, Tensor?) Run((Tensor output, HiddenState h_n) r) => (r.output, r.h_n.h, r.h_n.c);

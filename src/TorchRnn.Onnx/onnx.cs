@@ -62,9 +62,10 @@ public static class onnx
             {
                 case RNNBase rnn:
                     // Every kind, built-in or a user's: the kind decides the node (RecurrentLayers), the options the shapes.
-                    Sequence(graph, rnn.batch_first, rnn.num_layers * (rnn.bidirectional ? 2 : 1),
-                        rnn.proj_size > 0 ? rnn.proj_size : rnn.hidden_size, rnn.kind.has_cell ? rnn.hidden_size : 0, args,
-                        (x, h, c) => rnn.call(x, h, c));
+                    Sequence(graph, rnn, args, (x, h, c) => rnn.call(x, h, c));
+                    break;
+                case TorchRnn.Regularization.WeightDrop dropped:
+                    Sequence(graph, dropped.module, args, (x, h, c) => dropped.call(x, h, c));
                     break;
                 case RNNCellBase cell:
                     Cell(graph, cell.hidden_size, cell.kind.has_cell, args, (x, h, c) => cell.call(x, h, c));
@@ -254,6 +255,12 @@ public static class onnx
         if (batch_first) padded = w.Op("Transpose", [padded], GraphWriter.Ints("perm", [1, 0, .. Enumerable.Range(2, (int)sequence.Data.dim() - 2).Select(i => (long)i)]));
         return (new OnnxTensor(g, padded, example), sequence.Lengths);
     }
+
+    /// <summary>A sequence module's graph, its shapes from <paramref name="rnn"/>'s options.</summary>
+    private static void Sequence(OnnxGraph graph, RNNBase rnn, Tensor args,
+        Func<OnnxTensor, OnnxTensor, OnnxTensor?, (OnnxTensor, OnnxTensor, OnnxTensor?)> call)
+        => Sequence(graph, rnn.batch_first, rnn.num_layers * (rnn.bidirectional ? 2 : 1), rnn.proj_size > 0 ? rnn.proj_size : rnn.hidden_size,
+            rnn.kind.has_cell ? rnn.hidden_size : 0, args, call);
 
     private static void Sequence(OnnxGraph graph, bool batchFirst, long rows, long outputSize, long cellSize, Tensor args,
         Func<OnnxTensor, OnnxTensor, OnnxTensor?, (OnnxTensor, OnnxTensor, OnnxTensor?)> call)

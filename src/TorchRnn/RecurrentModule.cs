@@ -119,6 +119,12 @@ public abstract class RecurrentModule<TResult> : torch.nn.Module<Tensor, HiddenS
         return i < 0 ? null : _flat[i];
     }
 
+    /// <summary>Every tensor the kernels compute with, by its PyTorch name, registered or not (a dropped weight's).</summary>
+    internal IEnumerable<(string name, Parameter parameter)> KernelParameters()
+    {
+        for (var i = 0; i < _flat.Length; i++) yield return (_names[i], _flat[i]);
+    }
+
     /// <summary>Whether <paramref name="name"/> is a weight that <see cref="DetachKernelParameter"/> has replaced.</summary>
     internal bool IsDropped(string name)
     {

@@ -18,7 +18,8 @@ internal sealed class RecurrentSpec
     private readonly CellWeights[] _weights;
 
     private RecurrentSpec(torch.nn.Module module, RecurrentKind kind, long inputSize, long hiddenSize, long numLayers, bool bias,
-        bool batchFirst, bool bidirectional, long projSize, bool cell, CellWeights[] weights)
+        bool batchFirst, bool bidirectional, long projSize, bool cell, CellWeights[] weights,
+        IEnumerable<(string name, TorchSharp.Modules.Parameter parameter)> kernelParameters)
     {
         Module = module;
         Kind = kind;
@@ -31,7 +32,8 @@ internal sealed class RecurrentSpec
         ProjSize = projSize;
         IsCell = cell;
         _weights = weights;
-        _parameters = module.named_parameters().ToDictionary(p => p.name, p => (Tensor)p.parameter);
+        // The kernels' tensors, not named_parameters(): a weight WeightDrop drops is registered as name_raw instead.
+        _parameters = kernelParameters.ToDictionary(p => p.name, p => (Tensor)p.parameter);
         DType = _parameters.Values.First().dtype;
     }
 
@@ -66,10 +68,10 @@ internal sealed class RecurrentSpec
     public long LayerInputSize(long layer) => layer == 0 ? InputSize : OutputSize * Directions;
 
     public static RecurrentSpec Of(RNNBase m)
-        => new(m, m.kind, m.input_size, m.hidden_size, m.num_layers, m.bias, m.batch_first, m.bidirectional, m.proj_size, cell: false, m.Weights);
+        => new(m, m.kind, m.input_size, m.hidden_size, m.num_layers, m.bias, m.batch_first, m.bidirectional, m.proj_size, cell: false, m.Weights, m.KernelParameters());
 
     public static RecurrentSpec Of(RNNCellBase m)
-        => new(m, m.kind, m.input_size, m.hidden_size, 1, m.bias, false, false, 0, cell: true, [m.Weights]);
+        => new(m, m.kind, m.input_size, m.hidden_size, 1, m.bias, false, false, 0, cell: true, [m.Weights], m.KernelParameters());
 
     /// <summary>One layer-direction's parameters by the kind's names.</summary>
     public CellWeights Weights(long layer, bool reverse) => _weights[layer * Directions + (reverse ? 1 : 0)];

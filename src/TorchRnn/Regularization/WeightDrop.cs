@@ -122,8 +122,11 @@ namespace TorchRnn.Regularization
         /// <returns>The repr.</returns>
         public override string ToString() => Py.repr(this);
 
-        /// <summary>Each weight = dropout of its raw parameter, written into the kernels' tensor (tracked by autograd).</summary>
-        private void SetWeights()
+        /// <summary>
+        /// Each weight = dropout of its raw parameter (in eval: the raw values), written into the kernels' tensor,
+        /// tracked by autograd. TorchRnn.Onnx calls it before reading the module's weights.
+        /// </summary>
+        internal void SetWeights()
         {
             for (var i = 0; i < _weights.Length; i++)
             {
