@@ -70,7 +70,8 @@ public static class KindsRunner
         return ReportFile.Write(outDir, "kinds.md", report);
     }
 
-    private static string Row(string size, int threads, bool train, Action builtIn, Action user, int rounds)
+    /// <summary>One table row: the baseline and the candidate timed in alternating blocks, the candidate/baseline ratio.</summary>
+    internal static string Row(string size, int threads, bool train, Action builtIn, Action user, int rounds)
     {
         var (calls, builtInTimes, userTimes, ratios) = Stats.Paired(builtIn, user, rounds);
         var text = string.Create(CultureInfo.InvariantCulture,

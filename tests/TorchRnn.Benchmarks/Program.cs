@@ -27,6 +27,7 @@ public static class Program
             if (args.Contains("--engines")) return EngineRunner.Run(TakeSelection(args.Where(a => a != "--engines").ToArray()));
             if (args.Contains("--kernel-check")) return KernelCheckRunner.Run(TakeSelection(args.Where(a => a != "--kernel-check").ToArray()));
             if (args.Contains("--kinds")) return KindsRunner.Run(TakeSelection(args.Where(a => a != "--kinds").ToArray()));
+            if (args.Contains("--weight-drop")) return WeightDropRunner.Run(TakeSelection(args.Where(a => a != "--weight-drop").ToArray()));
             if (args.Contains("--versus-pytorch")) return VersusPyTorch.Run(TakeSelection(args.Where(a => a != "--versus-pytorch").ToArray()));
             var rest = TakeSelection(args);
             var summaries = BenchmarkSwitcher.FromTypes(BenchmarkTypes).Run(InProcessArgs(rest));

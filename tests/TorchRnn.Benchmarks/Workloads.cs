@@ -133,7 +133,10 @@ internal sealed class DenseRun(RNNBase module, Tensor x, bool train) : IWorkload
     public void Call() => Once(module, train, () => module.call(x).output);
 
     /// <summary>One forward (without gradients), or forward and backward of the output's sum, in a dispose scope.</summary>
-    public static void Once(RNNBase module, bool train, Func<Tensor> forward)
+    public static void Once(RNNBase module, bool train, Func<Tensor> forward) => Once(train, forward, () => module.zero_grad());
+
+    /// <summary>As <see cref="Once(RNNBase, bool, Func{Tensor})"/>, with the gradients cleared by <paramref name="zeroGrad"/>.</summary>
+    public static void Once(bool train, Func<Tensor> forward, Action zeroGrad)
     {
         using var scope = torch.NewDisposeScope();
         if (!train)
@@ -142,7 +145,7 @@ internal sealed class DenseRun(RNNBase module, Tensor x, bool train) : IWorkload
             forward();
             return;
         }
-        module.zero_grad();
+        zeroGrad();
         forward().sum().backward();
     }
 
