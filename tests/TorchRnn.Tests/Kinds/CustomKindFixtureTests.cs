@@ -65,15 +65,18 @@ public class CustomKindFixtureTests
         torch.randn(x.shape, dtype: dtype);
         foreach (var h in hx) torch.randn(h.shape, dtype: dtype);
         m.train(c.GetProperty("train").GetBoolean());
+        var drawsInForward = !isCell && m.training && c.GetProperty("dropout").GetDouble() > 0;
+        var beforeForward = torch.get_rng_state();
 
         var (output, h_n, c_n) = isCell ? RunCell((RecurrentCell)m, c, x, hx) : RunSequence((Recurrent)m, c, x, hx);
         var next = torch.randn(3);
-        var loss = output.pow(2).sum();
-        if (h_n is not null) loss += h_n.pow(2).sum();
-        if (c_n is not null) loss += c_n.pow(2).sum();
-        loss.backward();
+        Loss(output, h_n, c_n).backward();
 
         var (rtol, atol) = dtype == ScalarType.Float64 ? (1e-10, 1e-12) : (1e-4, 1e-5);
+        // An Intel CPU draws other dropout masks than the twin's (DrawPath): there the masked numbers are checked
+        // against the masks this LibTorch drew, and the twin's only where the masks are the twin's.
+        if (drawsInForward) AssertMatchesLayerByLayer(c, (Recurrent)m, x, hx, (output, h_n, c_n), next, beforeForward, rtol, atol);
+        if (drawsInForward && !DrawPath.MatchesFixtures) return;
         Close(output, c.GetProperty("output"), rtol, atol, "output");
         if (h_n is not null) Close(h_n, c.GetProperty("h_n"), rtol, atol, "h_n");
         if (c_n is not null) Close(c_n, c.GetProperty("c_n"), rtol, atol, "c_n");
@@ -82,6 +85,72 @@ public class CustomKindFixtureTests
         CloseFlat(x.grad!, c.GetProperty("input_grad"), rtol * 10, atol * 10, "input grad");
         var hxGrads = c.GetProperty("hx_grad").EnumerateArray().ToArray();
         for (var i = 0; i < hx.Length; i++) CloseFlat(hx[i].grad!, hxGrads[i], rtol * 10, atol * 10, $"hx[{i}] grad");
+    }
+
+    private static Tensor Loss(Tensor output, Tensor? h_n, Tensor? c_n)
+    {
+        var loss = output.pow(2).sum();
+        if (h_n is not null) loss += h_n.pow(2).sum();
+        if (c_n is not null) loss += c_n.pow(2).sum();
+        return loss;
+    }
+
+    /// <summary>
+    /// Dropout in training, whatever masks this LibTorch draws: the module's results, gradients and generator
+    /// position are those of its layers run one by one without dropout, the masks drawn between them in ATen's order
+    /// from where the forward started (<see cref="DropoutStack"/>). Where the masks are the twin's this holds too,
+    /// which proves the re-derivation on the twin's numbers.
+    /// </summary>
+    private static void AssertMatchesLayerByLayer(JsonElement c, Recurrent m, Tensor x, Tensor[] hx,
+        (Tensor Output, Tensor? H, Tensor? C) actual, Tensor next, Tensor beforeForward, double rtol, double atol)
+    {
+        Assert.That(c.GetProperty("lengths").ValueKind == JsonValueKind.Null && !c.GetProperty("batch_first").GetBoolean(),
+            "the re-derivation runs dense time-major input");
+        var module = c.GetProperty("module").GetString()!;
+        var layers = (int)c.GetProperty("num_layers").GetInt64();
+        var bidirectional = c.GetProperty("bidirectional").GetBoolean();
+        var directions = bidirectional ? 2 : 1;
+        var hidden = c.GetProperty("hidden_size").GetInt64();
+        var dtype = x.dtype;
+        // Built before the generator is rewound: construction draws.
+        var ones = Enumerable.Range(0, layers).Select(k => SequenceFactory(module)(k == 0 ? c.GetProperty("input_size").GetInt64() : directions * hidden,
+            hidden, 1, c.GetProperty("bias").GetBoolean(), false, 0, bidirectional, dtype)).ToList();
+        for (var k = 0; k < layers; k++)
+        {
+            ones[k].train();
+            DropoutStack.CopyLayer(m, k, ones[k]);
+        }
+        torch.set_rng_state(beforeForward);
+
+        var input = x.detach().clone().requires_grad_();
+        var h0 = hx.Select(h => h.detach().clone().requires_grad_()).ToArray();
+        var (output, h_n, c_n) = DropoutStack.Forward(layers, directions, c.GetProperty("dropout").GetDouble(), input,
+            h0.Length > 0 ? h0[0] : null, h0.Length > 1 ? h0[1] : null, (k, layerInput, h, cell) =>
+            {
+                var (o, state) = ones[k].call(layerInput, h is null ? (HiddenState?)null : new HiddenState(h, cell));
+                return (o, state.h, state.c);
+            });
+        Assert.That(Flat(next), Is.EqualTo(Flat(torch.randn(3))).Within(0), "randn after forward: the module drew exactly the masks of ATen's order");
+        Loss(output, h_n, c_n).backward();
+
+        CloseTo(actual.Output, output, rtol, atol, "output against its layers with this LibTorch's masks");
+        if (actual.H is not null) CloseTo(actual.H, h_n, rtol, atol, "h_n against its layers");
+        if (actual.C is not null) CloseTo(actual.C, c_n!, rtol, atol, "c_n against its layers");
+        var grads = DropoutStack.Grads(ones);
+        foreach (var (name, p) in m.named_parameters()) CloseTo(p.grad!, grads[name], rtol * 10, atol * 10, $"grad {name} against its layers");
+        CloseTo(x.grad!, input.grad!, rtol * 10, atol * 10, "input grad against its layers");
+        for (var i = 0; i < hx.Length; i++) CloseTo(hx[i].grad!, h0[i].grad!, rtol * 10, atol * 10, $"hx[{i}] grad against its layers");
+    }
+
+    private static void CloseTo(Tensor actual, Tensor expected, double rtol, double atol, string what)
+    {
+        Assert.That(actual.shape, Is.EqualTo(expected.shape), what + " shape");
+        var (a, e) = (Flat(actual), Flat(expected));
+        for (var i = 0; i < a.Length; i++)
+        {
+            if (Math.Abs(a[i] - e[i]) > atol + rtol * Math.Abs(e[i]))
+                Assert.Fail($"{what}[{i}]: {a[i]:R} vs {e[i]:R}");
+        }
     }
 
     private static (Tensor output, Tensor? h_n, Tensor? c_n) RunSequence(Recurrent m, JsonElement c, Tensor x, Tensor[] hx)

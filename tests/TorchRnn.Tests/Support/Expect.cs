@@ -23,6 +23,10 @@ public static class Expect
         Close(Values(actual), expected.Values, tolerance, what);
     }
 
+    /// <summary>Asserts shape and values within |a - e| &lt;= tol * (1 + |e|) of a reference computed in the test.</summary>
+    public static void Close(Tensor actual, Tensor expected, double tolerance, string what)
+        => Close(actual, new RecordedTensor(expected.shape, Values(expected)), tolerance, what);
+
     public static void Close(double[] actual, double[] expected, double tolerance, string what)
     {
         Assert.That(actual, Has.Length.EqualTo(expected.Length), $"{what}: element count");

@@ -69,8 +69,8 @@ public static class ModuleRunner
         return loss;
     }
 
-    /// <summary>Compares output, h_n and every gradient with the fixture.</summary>
-    public static void AssertForwardAndBackward(ModuleCase c, torch.nn.Module module, Tensor input, IReadOnlyList<Tensor> hx)
+    /// <summary>Compares output, h_n and every gradient with the fixture; returns the forward's results.</summary>
+    public static (Tensor Output, Tensor? HN, Tensor? CN) AssertForwardAndBackward(ModuleCase c, torch.nn.Module module, Tensor input, IReadOnlyList<Tensor> hx)
     {
         var (output, hn, cn) = Forward(c, module, input, hx);
         Expect.Close(output, c.Output, c.Tolerance, "output");
@@ -86,5 +86,6 @@ public static class ModuleRunner
         Expect.Close(Expect.Values(input.grad!), c.InputGrad, c.Tolerance, "grad of input");
         for (var i = 0; i < hx.Count; i++)
             Expect.Close(Expect.Values(hx[i].grad!), c.HxGrad[i], c.Tolerance, $"grad of hx[{i}]");
+        return (output, hn, cn);
     }
 }
