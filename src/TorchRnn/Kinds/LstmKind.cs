@@ -65,7 +65,7 @@ internal sealed class LstmKind : LibTorchKind
     protected override Engine SingleStepEngine(ScalarType dtype) => dtype == ScalarType.Float32 ? Engine.Cells : Engine.Native;
 
     /// <inheritdoc />
-    internal override DirectionSteps Prepare(CellWeights w, Tensor input, long[]? batchSizes)
+    internal override DirectionSteps Prepare(CellWeights w, Tensor input, long[]? batchSizes, bool training)
         => new Steps(PerStep(F.linear(input, w.w_ih, FoldedBias(w)), batchSizes), w.w_hh.t(), w.w_hr?.t(), torch.is_grad_enabled());
 
     // The steps free every temporary as soon as it is dead, as Python's reference counting does in PyTorch's loop: in a
