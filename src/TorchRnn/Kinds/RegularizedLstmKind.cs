@@ -134,40 +134,25 @@ namespace TorchRnn.Kinds
         {
             using var masked = r is null ? null : h.mul(r);
             using var gates = input.addmm(masked ?? h, w_hh_t);
-            var chunks = gates.chunk(4, 1);
-            try
+            var (fresh, nextC) = LstmKind.Cell(gates, c);
+            if (z is not null)
             {
-                using var i = chunks[0].sigmoid();
-                using var f = chunks[1].sigmoid();
-                using var g = chunks[2].tanh();
-                using var o = chunks[3].sigmoid();
-                using var kept = f.mul(c);
-                var nextC = kept.addcmul(i, g, 1);
-                using var squashed = nextC.tanh();
-                var fresh = o.mul(squashed);
-                if (z is not null)
+                // haste's (h~ - h) * z + h: z is 0 or 1, so the product is exact and h + that is the twin's sum.
+                using (fresh)
                 {
-                    // haste's (h~ - h) * z + h: z is 0 or 1, so the product is exact and h + that is the twin's sum.
-                    using (fresh)
-                    {
-                        using var change = fresh.sub(h);
-                        return new HiddenState(h.addcmul(change, z, 1), nextC);
-                    }
+                    using var change = fresh.sub(h);
+                    return new HiddenState(h.addcmul(change, z, 1), nextC!);
                 }
-                if (expectation > 0)
-                {
-                    using (fresh)
-                    {
-                        using var kept_h = h.mul(expectation);
-                        return new HiddenState(kept_h.add(fresh, alpha: 1 - expectation), nextC);
-                    }
-                }
-                return new HiddenState(fresh, nextC);
             }
-            finally
+            if (expectation > 0)
             {
-                foreach (var chunk in chunks) chunk.Dispose();
+                using (fresh)
+                {
+                    using var kept = h.mul(expectation);
+                    return new HiddenState(kept.add(fresh, alpha: 1 - expectation), nextC!);
+                }
             }
+            return new HiddenState(fresh, nextC!);
         }
 
         /// <summary>The steps of one layer-direction with its masks (or none), packed steps taking the masks' first rows.</summary>
