@@ -129,7 +129,7 @@ public abstract class RNNBase : RecurrentModule<(Tensor output, HiddenState h_n)
         if (batch_first) s.Append(", batch_first=True");
         if (dropout != 0) s.Append(", dropout=").Append(PythonFloat.Repr(dropout));
         if (bidirectional) s.Append(", bidirectional=True");
-        return s.ToString();
+        return s.Append(Options.Kind.SequenceReprSuffix).ToString();
     }
 
     /// <summary>

@@ -78,7 +78,7 @@ public abstract class RNNCellBase : RecurrentModule<HiddenState>
     {
         using var scope = torch.NewDisposeScope();
         var state = hx ?? ZeroState([input.size(0)], hidden_size, kind.has_cell ? hidden_size : null, input.dtype);
-        return kind.Prepare(_weights, input.unsqueeze(0), batchSizes: null).Step(0, state).MoveToOuterDisposeScope();
+        return kind.Prepare(_weights, input.unsqueeze(0), batchSizes: null, training).Step(0, state).MoveToOuterDisposeScope();
     }
 
     /// <inheritdoc />

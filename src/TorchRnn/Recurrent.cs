@@ -5,7 +5,8 @@ namespace TorchRnn;
 
 /// <summary>
 /// A sequence module of any <see cref="RecurrentKind"/>: your own cell, or one TorchRnn ships beyond PyTorch's
-/// (<see cref="nn.LayerNormLSTM"/>, <see cref="nn.LayerNormGRU"/>, <see cref="nn.PeepholeLSTM"/>), with what
+/// (<see cref="nn.LayerNormLSTM"/>, <see cref="nn.LayerNormGRU"/>, <see cref="nn.PeepholeLSTM"/>,
+/// <see cref="nn.RegularizedLSTM"/>), with what
 /// <c>nn.LSTM</c> has: stacked layers, bidirectional, <c>batch_first</c>, dropout between layers, unbatched and packed
 /// input, hooks, PyTorch's repr with the kind's name, parameters under PyTorch's names (<c>weight_hh_l1_reverse</c>)
 /// for <c>state_dict</c> and <see cref="Serialization.Checkpoint"/>.

@@ -19,6 +19,7 @@ internal static class OnnxKinds
         [typeof(LayerNormLstmKind)] = _ => new LayerNormLstmOnnx(),
         [typeof(LayerNormGruKind)] = _ => new LayerNormGruOnnx(),
         [typeof(PeepholeLstmKind)] = _ => new PeepholeLstmOnnx(),
+        [typeof(RegularizedLstmKind)] = k => new RegularizedLstmOnnx(((RegularizedLstmKind)k).zoneout),
     };
 
     /// <summary>The kind's step on OnnxTensor, or null when it has none.</summary>

@@ -170,7 +170,8 @@ internal static class RecurrentLayers
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         var (exampleX, exampleH, exampleC) = RandomExamples(s, layer, dtype);
-        var expected = s.Kind.Prepare(weights, exampleX, batchSizes: null).Step(0, new HiddenState(exampleH, exampleC));
+        // An export is of the module in eval mode: the step to agree with is the eval one.
+        var expected = s.Kind.Prepare(weights, exampleX, batchSizes: null, training: false).Step(0, new HiddenState(exampleH, exampleC));
 
         var projectedOnnx = kind.project(new OnnxTensor(g, x, g.Keep(exampleX)), constants);
         var projected = projectedOnnx.Name;

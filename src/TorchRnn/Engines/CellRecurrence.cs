@@ -39,11 +39,11 @@ internal sealed class CellRecurrence : SteppedRecurrence, IDisposable
     public override string Kernel => _cells[0].Kernel;
 
     /// <inheritdoc />
-    protected override DirectionSteps Prepare(int index, Tensor layerInput, long[]? batchSizes)
+    protected override DirectionSteps Prepare(int index, Tensor layerInput, long[]? batchSizes, bool training)
         => new Steps(_cells[index], batchSizes is null ? layerInput.unbind(0) : layerInput.split(batchSizes, 0));
 
     /// <inheritdoc />
-    protected override DirectionSteps PrepareStep(int index, Tensor stepInput) => new Steps(_cells[index], [stepInput]);
+    protected override DirectionSteps PrepareStep(int index, Tensor stepInput, bool training) => new Steps(_cells[index], [stepInput]);
 
     /// <summary>Disposes the native cells (not the parameters, which the module owns).</summary>
     public void Dispose()

@@ -45,7 +45,8 @@ internal sealed class GuardedCell(NativeCell cell, RNNCellBase owner)
         var state = new HiddenState(
             hx?.h.detach().to(ScalarType.Float64) ?? x.new_zeros(batch, hidden),
             next.c is null ? null : hx?.c?.detach().to(ScalarType.Float64) ?? x.new_zeros(batch, hidden));
-        var expected = owner.kind.Prepare(weights, x.unsqueeze(0), batchSizes: null).Step(0, state);
+        // Native cells are the built-in kinds', which draw nothing in either mode: the key's Training is false.
+        var expected = owner.kind.Prepare(weights, x.unsqueeze(0), batchSizes: null, training: false).Step(0, state);
         return next.c is null
             ? owner.Guard.Judge(key, [next.h], [expected.h])
             : owner.Guard.Judge(key, [next.h, next.c], [expected.h, expected.c!]);

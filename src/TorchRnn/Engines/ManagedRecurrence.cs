@@ -19,6 +19,6 @@ internal sealed class ManagedRecurrence(SequenceOptions options, CellWeights[] w
     public override string Kernel => "TorchRnn's managed recurrence";
 
     /// <inheritdoc />
-    protected override DirectionSteps Prepare(int index, Tensor layerInput, long[]? batchSizes)
-        => Options.Kind.Prepare(weights[index], layerInput, batchSizes);
+    protected override DirectionSteps Prepare(int index, Tensor layerInput, long[]? batchSizes, bool training)
+        => Options.Kind.Prepare(weights[index], layerInput, batchSizes, training);
 }

@@ -18,15 +18,17 @@ internal abstract class SteppedRecurrence(SequenceOptions options) : SequenceEng
 
     /// <summary>
     /// Prepares layer-direction <paramref name="index"/> (layer * D + direction) over <paramref name="layerInput"/>:
-    /// (L, N, I) when <paramref name="batchSizes"/> is null, else packed (sum of lengths, I).
+    /// (L, N, I) when <paramref name="batchSizes"/> is null, else packed (sum of lengths, I), in the module's mode
+    /// <paramref name="training"/>. Called for a layer's forward direction, which then runs, then for its reverse: a
+    /// kind that draws masks here draws them in that order.
     /// </summary>
-    protected abstract DirectionSteps Prepare(int index, Tensor layerInput, long[]? batchSizes);
+    protected abstract DirectionSteps Prepare(int index, Tensor layerInput, long[]? batchSizes, bool training);
 
     /// <summary>
     /// Prepares layer-direction <paramref name="index"/> for a single step of (N, I) input; by default as a sequence of
     /// one step.
     /// </summary>
-    protected virtual DirectionSteps PrepareStep(int index, Tensor stepInput) => Prepare(index, stepInput.unsqueeze(0), null);
+    protected virtual DirectionSteps PrepareStep(int index, Tensor stepInput, bool training) => Prepare(index, stepInput.unsqueeze(0), null, training);
 
     /// <inheritdoc />
     public override (Tensor output, HiddenState h_n) Run(Tensor input, HiddenState h0, bool training)
@@ -75,12 +77,12 @@ internal abstract class SteppedRecurrence(SequenceOptions options) : SequenceEng
                 HiddenState last;
                 if (singleStep)
                 {
-                    last = PrepareStep(at, layerInput).Step(0, initial);
+                    last = PrepareStep(at, layerInput, training).Step(0, initial);
                     outputs[direction] = last.h;
                 }
                 else
                 {
-                    var steps = Prepare(at, layerInput, batchSizes);
+                    var steps = Prepare(at, layerInput, batchSizes, training);
                     var reverse = direction == 1;
                     (outputs[direction], last) = batchSizes is null
                         ? Dense(steps, (int)layerInput.shape[0], initial, reverse)

@@ -50,7 +50,7 @@ internal sealed class GruKind : LibTorchKind
     protected override Engine PackedEngine => Engine.Cells;
 
     /// <summary>GRU's n gate needs h W_hn^T + b_hn alone (it is scaled by r), so b_hh stays with the recurrent product.</summary>
-    internal override DirectionSteps Prepare(CellWeights w, Tensor input, long[]? batchSizes)
+    internal override DirectionSteps Prepare(CellWeights w, Tensor input, long[]? batchSizes, bool training)
     {
         var hidden = w.w_hh.shape[1];
         var parts = F.linear(input, w.w_ih, w.b_ih).split([2 * hidden, hidden], -1);

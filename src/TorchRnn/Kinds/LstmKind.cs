@@ -65,13 +65,37 @@ internal sealed class LstmKind : LibTorchKind
     protected override Engine SingleStepEngine(ScalarType dtype) => dtype == ScalarType.Float32 ? Engine.Cells : Engine.Native;
 
     /// <inheritdoc />
-    internal override DirectionSteps Prepare(CellWeights w, Tensor input, long[]? batchSizes)
+    internal override DirectionSteps Prepare(CellWeights w, Tensor input, long[]? batchSizes, bool training)
         => new Steps(PerStep(F.linear(input, w.w_ih, FoldedBias(w)), batchSizes), w.w_hh.t(), w.w_hr?.t(), torch.is_grad_enabled());
 
     // The steps free every temporary as soon as it is dead, as Python's reference counting does in PyTorch's loop: in a
     // dispose scope they would live until the forward returns, and each step would then take fresh memory (and, for
     // larger batches, fresh pages) instead of reusing the last step's. Autograd keeps its own references to what it
     // saves, so disposing a handle never frees a tensor that backward needs.
+
+    /// <summary>
+    /// c' = σ(f) c + σ(i) tanh(g); h' = σ(o) tanh(c') from the summed gates (i, f, g, o), with gradients; every
+    /// temporary is freed as soon as it is dead. RegularizedLSTM's steps share it.
+    /// </summary>
+    internal static HiddenState Cell(Tensor gates, Tensor c)
+    {
+        var chunks = gates.chunk(4, 1);
+        try
+        {
+            using var i = chunks[0].sigmoid();
+            using var f = chunks[1].sigmoid();
+            using var g = chunks[2].tanh();
+            using var o = chunks[3].sigmoid();
+            using var kept = f.mul(c);
+            var nextC = kept.addcmul(i, g, 1);
+            using var squashed = nextC.tanh();
+            return new HiddenState(o.mul(squashed), nextC);
+        }
+        finally
+        {
+            foreach (var chunk in chunks) chunk.Dispose();
+        }
+    }
 
     /// <summary>gates = (x W_ih^T + b_ih + b_hh) + h W_hh^T; c' = σ(f) c + σ(i) tanh(g); h' = σ(o) tanh(c'), projected.</summary>
     private sealed class Steps(Tensor[] inputGates, Tensor w_hh_t, Tensor? w_hr_t, bool grad) : DirectionSteps
@@ -83,23 +107,8 @@ internal sealed class LstmKind : LibTorchKind
             // product into it rather than into a fresh tensor (its owner disposes it).
             if (!grad) return InPlace(inputGates[t].addmm_(h, w_hh_t), c);
             using var gates = inputGates[t].addmm(h, w_hh_t);
-            var chunks = gates.chunk(4, 1);
-            try
-            {
-                using var i = chunks[0].sigmoid();
-                using var f = chunks[1].sigmoid();
-                using var g = chunks[2].tanh();
-                using var o = chunks[3].sigmoid();
-                using var kept = f.mul(c);
-                var nextC = kept.addcmul(i, g, 1);
-                using var squashed = nextC.tanh();
-                var nextH = o.mul(squashed);
-                return Projected(nextH, nextC);
-            }
-            finally
-            {
-                foreach (var chunk in chunks) chunk.Dispose();
-            }
+            var next = Cell(gates, c);
+            return Projected(next.h, next.c!);
         }
 
         /// <summary>Without gradients the gates are squashed where they lie: two allocations a step instead of nine.</summary>

@@ -97,6 +97,9 @@ public abstract class RecurrentKind
     /// <summary>The repr's options beyond sizes and bias that the kind itself fixes (RNNCell's <c>nonlinearity=relu</c>).</summary>
     internal virtual string CellReprSuffix => "";
 
+    /// <summary>The sequence module's repr options after PyTorch's own (RegularizedLSTM's <c>recurrent_dropout=..., zoneout=...</c>).</summary>
+    internal virtual string SequenceReprSuffix => "";
+
     /// <summary>Layer <paramref name="layer"/>'s parameters in a sequence module with options <paramref name="o"/>.</summary>
     internal virtual IReadOnlyList<CellParameter> LayerParameters(SequenceOptions o, long layer)
         => parameters(o.LayerInputSize(layer), o.HiddenSize, o.Bias);
@@ -126,8 +129,10 @@ public abstract class RecurrentKind
     /// <summary>
     /// The managed steps of one layer-direction with weights <paramref name="w"/> over <paramref name="input"/>, (L, N, I)
     /// when <paramref name="batchSizes"/> is null, else packed (sum of lengths, I). A cell is one step of (1, N, I).
+    /// <paramref name="training"/> is the module's mode: a kind that regularises inside the recurrence (RegularizedLSTM)
+    /// draws its masks here, so the draws fall in the order the layer walk prepares its directions; the others ignore it.
     /// </summary>
-    internal virtual DirectionSteps Prepare(CellWeights w, Tensor input, long[]? batchSizes)
+    internal virtual DirectionSteps Prepare(CellWeights w, Tensor input, long[]? batchSizes, bool training)
     {
         var projected = project(input, w);
         return new KindSteps(this, w, batchSizes is null ? projected.unbind(0) : projected.split(batchSizes, 0));

@@ -67,7 +67,7 @@ internal sealed class RnnKind : LibTorchKind
         => NativeCell.Create(() => NativeGruOrRnnCell.Of(torch.nn.RNNCell(input_size, hidden_size, Native, bias, device, dtype)));
 
     /// <inheritdoc />
-    internal override DirectionSteps Prepare(CellWeights w, Tensor input, long[]? batchSizes)
+    internal override DirectionSteps Prepare(CellWeights w, Tensor input, long[]? batchSizes, bool training)
         => new Steps(PerStep(F.linear(input, w.w_ih, FoldedBias(w)), batchSizes), w.w_hh.t(), IsRelu);
 
     /// <summary>h' = tanh((x W_ih^T + b_ih + b_hh) + h W_hh^T), or relu.</summary>

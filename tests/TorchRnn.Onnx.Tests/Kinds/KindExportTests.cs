@@ -55,11 +55,15 @@ public class KindExportTests
         (i, h, l, bi, bf, t) => nn.LayerNormGRU(i, h, l, batch_first: bf, bidirectional: bi, dtype: t),
         (i, h, l, bi, bf, t) => nn.PeepholeLSTM(i, h, l, batch_first: bf, bidirectional: bi, dtype: t),
         (i, h, l, bi, bf, t) => nn.Recurrent(new Elman(), i, h, l, batch_first: bf, bidirectional: bi, dtype: t),
+        // Eval: no recurrent mask, zoneout's expectation.
+        (i, h, l, bi, bf, t) => nn.RegularizedLSTM(i, h, l, batch_first: bf, bidirectional: bi, recurrent_dropout: 0.25, zoneout: 0.2, dtype: t),
+        // Eval without zoneout: nn.LSTM, so ONNX's own LSTM in float32.
+        (i, h, l, bi, bf, t) => nn.RegularizedLSTM(i, h, l, batch_first: bf, bidirectional: bi, recurrent_dropout: 0.25, dtype: t),
     ];
 
     private static IEnumerable<TestCaseData> Grid()
     {
-        string[] names = ["LayerNormLSTM", "LayerNormGRU", "PeepholeLSTM", "Elman"];
+        string[] names = ["LayerNormLSTM", "LayerNormGRU", "PeepholeLSTM", "Elman", "RegularizedLSTM", "RegularizedLSTMWithoutZoneout"];
         for (var k = 0; k < Sequences.Length; k++)
         foreach (var dtype in new[] { ScalarType.Float32, ScalarType.Float64 })
         foreach (var (layers, bidirectional, batchFirst) in new[] { (1L, false, false), (2L, true, true) })
@@ -112,6 +116,19 @@ public class KindExportTests
         var lstm = model.Graph.Node.Single(n => n.OpType == "LSTM");
         Assert.That(lstm.Input, Has.Count.EqualTo(8), "X, W, R, B, sequence_lens, initial_h, initial_c, P");
         Assert.That(model.Graph.Node.Any(n => n.OpType == "Scan"), Is.False);
+    }
+
+    [TestCase(0.0, "LSTM")]
+    [TestCase(0.2, "Scan")]
+    public void Export_RegularizedLstmFloat32_IsOnnxsLstmOnlyWithoutZoneout(double zoneout, string op)
+    {
+        using var scope = torch.NewDisposeScope();
+        var module = nn.RegularizedLSTM(3, 4, recurrent_dropout: 0.5, zoneout: zoneout);
+        module.eval();
+        using var exported = Exported.Of(module, torch.randn(5, 2, 3));
+        var model = Protobuf.ModelProto.Parser.ParseFrom(exported.Bytes);
+        Assert.That(model.Graph.Node.Select(n => n.OpType), Has.Member(op));
+        Assert.That(model.Graph.Node.Select(n => n.OpType), Has.No.Member(op == "LSTM" ? "Scan" : "LSTM"));
     }
 
     [Test]
