@@ -56,6 +56,17 @@ internal static class Checks
                 $"Trying to create tensor with negative dimension {(rows < 0 ? rows : input_size)}: [{rows}, {input_size}]");
     }
 
+    /// <summary>
+    /// <c>F.dropout</c>'s check (PyTorch's ValueError), which the AWD-LSTM regularisers make too: awd-lstm-lm's code
+    /// passes <c>1 - p</c> to <c>bernoulli_</c>, which fails natively, or not at all, outside [0, 1].
+    /// </summary>
+    public static void DropoutProbability(double dropout)
+    {
+        if (!(dropout >= 0 && dropout <= 1))
+            throw new ArgumentOutOfRangeException(nameof(dropout), dropout,
+                $"dropout probability has to be between 0 and 1, but got {PythonFloat.Repr(dropout)}");
+    }
+
     // ---- forward of RNN, LSTM, GRU ----
 
     /// <summary>The rank check at the top of forward: 2-D (unbatched) or 3-D (batched).</summary>
