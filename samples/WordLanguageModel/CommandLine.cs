@@ -36,19 +36,28 @@ public static class CommandLine
         var defaults = new TrainOptions();
         var quick = TrainOptions.Quick;
         var data = Option("--data", "location of the data corpus (train.txt, valid.txt, test.txt; without train.txt it trains on valid.txt)", defaults.Data);
-        var model = Option("--model", "type of recurrent net (LSTM, GRU, RNN_TANH, RNN_RELU)", defaults.Model);
-        model.AcceptOnlyFromAmong([.. RNNModel.RnnTypes]);
+        var awd = TrainOptions.Awd;
+        var model = Option("--model", "type of recurrent net (LSTM, GRU, RNN_TANH, RNN_RELU; AWD: awd-lstm-lm's AWD-LSTM, " +
+            "whose defaults are given as 'AWD:' below)", defaults.Model);
+        model.AcceptOnlyFromAmong([.. RNNModel.RnnTypes, AwdTrainer.ModelName]);
         var emsize = Positive(Option("--emsize", "size of word embeddings", defaults.Emsize));
-        var nhid = Positive(Option("--nhid", "number of hidden units per layer", defaults.Nhid));
-        var nlayers = Positive(Option("--nlayers", "number of layers", defaults.Nlayers));
-        var lr = Positive(Option("--lr", "initial learning rate", defaults.Lr));
+        var nhid = Positive(Option("--nhid", $"number of hidden units per layer (AWD: {awd.Nhid}, the last layer emsize)", defaults.Nhid));
+        var nlayers = Positive(Option("--nlayers", $"number of layers (AWD: {awd.Nlayers})", defaults.Nlayers));
+        var lr = Positive(Option("--lr", $"initial learning rate (AWD: {awd.Lr})", defaults.Lr));
         var clip = Positive(Option("--clip", "gradient clipping", defaults.Clip));
         var epochs = Positive(Option("--epochs", "upper epoch limit", defaults.Epochs));
         var batchSize = Positive(Option("--batch_size", "batch size", defaults.BatchSize));
         var bptt = Positive(Option("--bptt", "sequence length", defaults.Bptt));
-        var dropout = Option("--dropout", "dropout applied to layers (0 = no dropout)", defaults.Dropout);
-        Check(dropout, p => p is >= 0 and <= 1, "--dropout must be between 0 and 1.");
-        var tied = new Option<bool>("--tied") { Description = "tie the word embedding and softmax weights" };
+        var dropout = Probability(Option("--dropout", $"dropout applied to layers (0 = no dropout) (AWD: locked dropout on the last layer's output, {awd.Dropout})", defaults.Dropout));
+        var dropouth = Probability(Option("--dropouth", "AWD: locked dropout on the other layers' outputs", awd.Dropouth));
+        var dropouti = Probability(Option("--dropouti", "AWD: locked dropout on the embedded input", awd.Dropouti));
+        var dropoute = Probability(Option("--dropoute", "AWD: dropout of whole words (rows) of the embedding", awd.Dropoute));
+        var wdrop = Probability(Option("--wdrop", "AWD: WeightDrop (DropConnect) on each layer's hidden-to-hidden weights", awd.Wdrop));
+        var alpha = Option("--alpha", "AWD: activation regularisation (AR) of the last layer's dropped output", awd.Alpha);
+        var beta = Option("--beta", "AWD: temporal activation regularisation (TAR) of the last layer's raw output", awd.Beta);
+        var wdecay = Option("--wdecay", "AWD: weight decay of SGD and ASGD", awd.Wdecay);
+        var nonmono = Positive(Option("--nonmono", "AWD: switch to averaged SGD once the validation loss is above the best of all but the last NONMONO epochs", awd.Nonmono));
+        var tied = new Option<bool>("--tied") { Description = "tie the word embedding and softmax weights (AWD ties them always)" };
         var seed = Option("--seed", "random seed", defaults.Seed);
         var logInterval = Positive(Option("--log-interval", "report interval (batches)", defaults.LogInterval));
         var save = Option("--save", "path to save the final model (a state_dict: .pt or .safetensors)", defaults.Save);
@@ -66,34 +75,43 @@ public static class CommandLine
         var root = SampleCommandLine.Create("WordLanguageModel",
             "TorchRnn's twin of PyTorch's Wikitext-2 RNN/LSTM/GRU language model (examples/word_language_model): " +
             "trains, reports test perplexity and saves the best model. 'generate' writes text with it.",
-            data, model, emsize, nhid, nlayers, lr, clip, epochs, batchSize, bptt, dropout, tied, seed, logInterval, save,
-            quickOption, threads, record);
+            data, model, emsize, nhid, nlayers, lr, clip, epochs, batchSize, bptt, dropout, dropouth, dropouti, dropoute, wdrop,
+            alpha, beta, wdecay, nonmono, tied, seed, logInterval, save, quickOption, threads, record);
         root.SetAction((result, cancel) =>
         {
             var isQuick = result.GetValue(quickOption);
-            // --quick changes the defaults; an option given on the command line wins over both.
-            T Get<T>(Option<T> option, T quickValue) =>
-                isQuick && result.GetResult(option) is null or { Implicit: true } ? quickValue : result.GetValue(option)!;
-            var options = new TrainOptions
+            var modelName = result.GetValue(model)!;
+            // The model's defaults, changed by --quick; an option given on the command line wins over both.
+            var given = modelName == AwdTrainer.ModelName ? awd : defaults;
+            if (isQuick) given = TrainOptions.QuickOf(given);
+            T Get<T>(Option<T> option, T value) => result.GetResult(option) is null or { Implicit: true } ? value : result.GetValue(option)!;
+            var options = given with
             {
                 Data = result.GetValue(data)!,
-                Model = result.GetValue(model)!,
-                Emsize = Get(emsize, quick.Emsize),
-                Nhid = Get(nhid, quick.Nhid),
-                Nlayers = Get(nlayers, quick.Nlayers),
-                Lr = Get(lr, quick.Lr),
-                Clip = Get(clip, quick.Clip),
-                Epochs = Get(epochs, quick.Epochs),
-                BatchSize = Get(batchSize, quick.BatchSize),
-                Bptt = Get(bptt, quick.Bptt),
-                Dropout = Get(dropout, quick.Dropout),
-                Tied = result.GetValue(tied),
+                Model = modelName,
+                Emsize = Get(emsize, given.Emsize),
+                Nhid = Get(nhid, given.Nhid),
+                Nlayers = Get(nlayers, given.Nlayers),
+                Lr = Get(lr, given.Lr),
+                Clip = Get(clip, given.Clip),
+                Epochs = Get(epochs, given.Epochs),
+                BatchSize = Get(batchSize, given.BatchSize),
+                Bptt = Get(bptt, given.Bptt),
+                Dropout = Get(dropout, given.Dropout),
+                Dropouth = Get(dropouth, given.Dropouth),
+                Dropouti = Get(dropouti, given.Dropouti),
+                Dropoute = Get(dropoute, given.Dropoute),
+                Wdrop = Get(wdrop, given.Wdrop),
+                Alpha = Get(alpha, given.Alpha),
+                Beta = Get(beta, given.Beta),
+                Wdecay = Get(wdecay, given.Wdecay),
+                Nonmono = Get(nonmono, given.Nonmono),
+                Tied = given.Tied || result.GetValue(tied),
                 Seed = result.GetValue(seed),
-                LogInterval = Get(logInterval, quick.LogInterval),
+                LogInterval = Get(logInterval, given.LogInterval),
                 Save = result.GetValue(save)!,
                 Threads = result.GetValue(threads),
                 Record = result.GetValue(record),
-                MaxTokens = isQuick ? quick.MaxTokens : 0,
             };
             return Task(() =>
             {
@@ -201,4 +219,10 @@ public static class CommandLine
         if (r.Tokens.Count == 0 || !double.TryParse(r.Tokens[^1].Value, CultureInfo.InvariantCulture, out var value)) return;
         if (!valid(value)) r.AddError(message);
     });
+
+    private static Option<double> Probability(Option<double> option)
+    {
+        Check(option, p => p is >= 0 and <= 1, $"{option.Name} must be between 0 and 1.");
+        return option;
+    }
 }

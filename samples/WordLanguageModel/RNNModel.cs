@@ -90,7 +90,10 @@ public sealed class RNNModel : nn.Module<Tensor, HiddenState, (Tensor output, Hi
     private static (IntPtr, long) TensorKey(Tensor p) => (p.storage<float>().data_ptr(), p.storage_offset());
 
     /// <summary>model.py's <c>init_weights</c>: uniform(-0.1, 0.1) for the embedding and decoder, a zero decoder bias.</summary>
-    public void init_weights()
+    public void init_weights() => InitWeights(encoder, decoder);
+
+    /// <summary>model.py's <c>init_weights</c>, which awd-lstm-lm's model.py has too, in the same order.</summary>
+    internal static void InitWeights(Embedding encoder, Linear decoder)
     {
         const double initrange = 0.1;
         using var noGrad = torch.no_grad();

@@ -21,12 +21,24 @@ public sealed record TrainOptions
     /// (3,805 distinct words instead of 18,328), at learning rate 2. (At the default 20, so few parameters take steps so large that training is chaotic: float32
     /// rounding alone, PyTorch's own float32 against float64, changes the loss by 0.1 within 15 batches.)
     /// </summary>
-    public static TrainOptions Quick { get; } = new() { Emsize = 32, Nhid = 32, Lr = 2, Epochs = 2, Bptt = 20, LogInterval = 10, MaxTokens = 10_000 };
+    public static TrainOptions Quick { get; } = QuickOf(new());
+
+    /// <summary>
+    /// The defaults of <c>--model AWD</c>: awd-lstm-lm's (its README's WikiText-2 command) at a width this machine
+    /// trains, emsize 200 and nhid 400 for awd's 400 and 1150, 3 layers, lr 30, tied; bptt and batch size as the others.
+    /// </summary>
+    public static TrainOptions Awd { get; } = new() { Model = AwdTrainer.ModelName, Nhid = 400, Nlayers = 3, Lr = 30, Dropout = 0.4, Tied = true };
+
+    /// <summary><c>--quick</c>'s changes on top of a model's defaults (main.py's <c>quick</c> dictionary).</summary>
+    /// <param name="defaults">The model's defaults: <c>new()</c> or <see cref="Awd"/>.</param>
+    /// <returns>The defaults with the small sizes, lr 2, 2 epochs, bptt 20 and the first 10,000 tokens.</returns>
+    public static TrainOptions QuickOf(TrainOptions defaults) =>
+        defaults with { Emsize = 32, Nhid = 32, Lr = 2, Epochs = 2, Bptt = 20, LogInterval = 10, MaxTokens = 10_000 };
 
     /// <summary><c>--data</c>: the corpus folder.</summary>
     public string Data { get; init; } = Paths.DefaultData;
 
-    /// <summary><c>--model</c>: LSTM, GRU, RNN_TANH or RNN_RELU.</summary>
+    /// <summary><c>--model</c>: LSTM, GRU, RNN_TANH, RNN_RELU, or AWD (awd-lstm-lm's AWD-LSTM).</summary>
     public string Model { get; init; } = "LSTM";
 
     /// <summary><c>--emsize</c>: size of the word embeddings.</summary>
@@ -56,7 +68,31 @@ public sealed record TrainOptions
     /// <summary><c>--dropout</c>: dropout applied to layers (0 = no dropout).</summary>
     public double Dropout { get; init; } = 0.2;
 
-    /// <summary><c>--tied</c>: tie the word embedding and softmax weights.</summary>
+    /// <summary>AWD's <c>--dropouth</c>: locked dropout on the outputs of all layers but the last.</summary>
+    public double Dropouth { get; init; } = 0.2;
+
+    /// <summary>AWD's <c>--dropouti</c>: locked dropout on the embedded input.</summary>
+    public double Dropouti { get; init; } = 0.65;
+
+    /// <summary>AWD's <c>--dropoute</c>: dropout of whole words (rows) of the embedding.</summary>
+    public double Dropoute { get; init; } = 0.1;
+
+    /// <summary>AWD's <c>--wdrop</c>: WeightDrop (DropConnect) on each layer's hidden-to-hidden weights.</summary>
+    public double Wdrop { get; init; } = 0.5;
+
+    /// <summary>AWD's <c>--alpha</c>: activation regularisation (AR) of the last layer's dropped output.</summary>
+    public double Alpha { get; init; } = 2;
+
+    /// <summary>AWD's <c>--beta</c>: temporal activation regularisation (TAR) of the last layer's raw output.</summary>
+    public double Beta { get; init; } = 1;
+
+    /// <summary>AWD's <c>--wdecay</c>: weight decay of SGD and ASGD.</summary>
+    public double Wdecay { get; init; } = 1.2e-6;
+
+    /// <summary>AWD's <c>--nonmono</c>: averaging starts once the validation loss is above the best of all but the last nonmono epochs.</summary>
+    public int Nonmono { get; init; } = 5;
+
+    /// <summary><c>--tied</c>: tie the word embedding and softmax weights (AWD ties them always).</summary>
     public bool Tied { get; init; }
 
     /// <summary><c>--seed</c>.</summary>
@@ -98,7 +134,9 @@ public sealed record BatchRecord(int Epoch, int Batch, double Loss, double GradN
 /// <param name="ValLoss">The validation loss after it.</param>
 /// <param name="Seconds">Training and validation time (what the end-of-epoch line prints).</param>
 /// <param name="TrainSeconds">Training time alone.</param>
-public sealed record EpochRecord(int Epoch, double Lr, double ValLoss, double Seconds, double TrainSeconds);
+/// <param name="Averaged">AWD: whether the epoch trained with averaged SGD and was evaluated on the averages; null for the other models.</param>
+public sealed record EpochRecord(int Epoch, double Lr, double ValLoss, double Seconds, double TrainSeconds,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] bool? Averaged = null);
 
 /// <summary>main.py's training program, and its parts.</summary>
 public static class Trainer
@@ -148,24 +186,36 @@ public static class Trainer
     /// <param name="view">Shows a bar for the chunks when given.</param>
     /// <param name="label">The bar's label.</param>
     /// <returns>The loss (its exponential is the perplexity).</returns>
-    public static double Evaluate(RNNModel model, Tensor dataSource, long bptt, IProgressView? view = null, string label = "evaluate")
+    public static double Evaluate(RNNModel model, Tensor dataSource, long bptt, IProgressView? view = null, string label = "evaluate") =>
+        Evaluate(model, dataSource, bptt, model.init_hidden, (data, hidden) => model.call(data, hidden),
+            h => h.detach().MoveToOuterDisposeScope(), h => h.Dispose(), view, label);
+
+    /// <summary>
+    /// main.py's <c>evaluate</c> for either model: its first state, its step, how its state leaves a batch's scope
+    /// (detached) and how it is disposed are given.
+    /// </summary>
+    /// <returns>The mean loss per token.</returns>
+    internal static double Evaluate<TState>(torch.nn.Module model, Tensor dataSource, long bptt, Func<long, TState> initHidden,
+        Func<Tensor, TState, (Tensor output, TState hidden)> step, Func<TState, TState> keep, Action<TState> dispose,
+        IProgressView? view, string label)
     {
         model.eval();
         view?.Start(label, Chunks(dataSource, bptt));
         var totalLoss = 0.0;
-        var hidden = model.init_hidden(EvalBatchSize);
+        // main.py's eval_batch_size: the columns of the batchified split.
+        var hidden = initHidden(dataSource.size(1));
         using var noGrad = torch.no_grad();
         for (long i = 0; i < dataSource.size(0) - 1; i += bptt)
         {
             using var scope = torch.NewDisposeScope();
             var (data, targets) = GetBatch(dataSource, i, bptt);
-            var (output, next) = model.call(data, hidden);
-            hidden.Dispose();
-            hidden = next.detach().MoveToOuterDisposeScope();
+            var (output, next) = step(data, hidden);
+            dispose(hidden);
+            hidden = keep(next);
             totalLoss += data.size(0) * torch.nn.functional.nll_loss(output, targets).item<float>();
             view?.Advance(null);
         }
-        hidden.Dispose();
+        dispose(hidden);
         return totalLoss / (dataSource.size(0) - 1);
     }
 
@@ -188,10 +238,7 @@ public static class Trainer
     {
         model.train();
         var parameters = model.parameters().ToArray(); // a tied weight once, as in PyTorch
-        var totalLoss = 0.0;
-        var clock = Stopwatch.StartNew();
-        var batches = trainData.size(0) / o.Bptt;
-        view.Start($"epoch {epoch}", Chunks(trainData, o.Bptt));
+        var progress = new EpochProgress(view, o, epoch, trainData, lr);
         var hidden = model.init_hidden(o.BatchSize);
         var batch = 0;
         for (long i = 0; i < trainData.size(0) - 1; i += o.Bptt, batch++)
@@ -217,21 +264,47 @@ public static class Trainer
             }
 
             var value = (double)loss.item<float>();
-            totalLoss += value;
             record.Add(new BatchRecord(epoch, batch, value, norm));
-            view.Advance($"epoch {epoch} | lr {lr.ToString("0.00", Inv)} | loss {value.ToString("0.00", Inv)}");
-
-            if (batch % o.LogInterval == 0 && batch > 0)
-            {
-                var curLoss = totalLoss / o.LogInterval;
-                var elapsed = clock.Elapsed.TotalMilliseconds;
-                view.Line(string.Create(Inv,
-                    $"| epoch {epoch,3} | {batch,5}/{batches,5} batches | lr {lr:0.00} | ms/batch {elapsed / o.LogInterval,5:0.00} | loss {curLoss,5:0.00} | ppl {Math.Exp(curLoss),8:0.00}"));
-                totalLoss = 0;
-                clock.Restart();
-            }
+            progress.Batch(batch, value);
         }
         hidden.Dispose();
+    }
+
+    /// <summary>
+    /// main.py's progress in <c>train</c>: the bar's status every batch, and every log interval a line with the mean
+    /// loss and the milliseconds per batch since the last line.
+    /// </summary>
+    internal sealed class EpochProgress
+    {
+        private readonly IProgressView view;
+        private readonly TrainOptions o;
+        private readonly int epoch;
+        private readonly double lr;
+        private readonly long batches;
+        private readonly Stopwatch clock = Stopwatch.StartNew();
+        private double totalLoss;
+
+        /// <summary>Starts the epoch's bar.</summary>
+        public EpochProgress(IProgressView view, TrainOptions o, int epoch, Tensor trainData, double lr)
+        {
+            (this.view, this.o, this.epoch, this.lr) = (view, o, epoch, lr);
+            batches = trainData.size(0) / o.Bptt;
+            view.Start($"epoch {epoch}", Chunks(trainData, o.Bptt));
+        }
+
+        /// <summary>Counts a batch's (raw) loss; prints the line when the log interval is complete.</summary>
+        public void Batch(int batch, double loss)
+        {
+            totalLoss += loss;
+            view.Advance($"epoch {epoch} | lr {lr.ToString("0.00", Inv)} | loss {loss.ToString("0.00", Inv)}");
+            if (batch % o.LogInterval != 0 || batch == 0) return;
+            var curLoss = totalLoss / o.LogInterval;
+            var elapsed = clock.Elapsed.TotalMilliseconds;
+            view.Line(string.Create(Inv,
+                $"| epoch {epoch,3} | {batch,5}/{batches,5} batches | lr {lr:0.00} | ms/batch {elapsed / o.LogInterval,5:0.00} | loss {curLoss,5:0.00} | ppl {Math.Exp(curLoss),8:0.00}"));
+            totalLoss = 0;
+            clock.Restart();
+        }
     }
 
     /// <summary>
@@ -262,6 +335,7 @@ public static class Trainer
 
         // 3. The model. Its construction draws what PyTorch's draws, in the same order.
         var ntokens = corpus.Dictionary.Count;
+        if (o.Model == AwdTrainer.ModelName) return AwdTrainer.Run(o, ntokens, trainData, valData, testData, view, cancel);
         using var model = new RNNModel(o.Model, ntokens, o.Emsize, o.Nhid, o.Nlayers, o.Dropout, o.Tied);
 
         // 4. The epochs: save the model whenever validation improves, otherwise anneal the learning rate.
@@ -279,10 +353,7 @@ public static class Trainer
                 var valLoss = Evaluate(model, valData, o.Bptt, view, $"epoch {epoch} validation");
                 var seconds = epochStart.Elapsed.TotalSeconds;
                 epochs.Add(new EpochRecord(epoch, lr, valLoss, seconds, trainSeconds));
-                view.Line(new string('-', 89));
-                view.Line(string.Create(Inv,
-                    $"| end of epoch {epoch,3} | time: {seconds,5:0.00}s | valid loss {valLoss,5:0.00} | valid ppl {Math.Exp(valLoss),8:0.00}"));
-                view.Line(new string('-', 89));
+                EndOfEpoch(view, epoch, seconds, valLoss);
                 if (bestValLoss is not { } best || valLoss < best)
                 {
                     Checkpoint.save(model, o.Save);
@@ -296,16 +367,37 @@ public static class Trainer
         }
         catch (OperationCanceledException)
         {
-            view.Line(new string('-', 89));
-            view.Line("Exiting from training early");
+            ExitingEarly(view);
         }
 
         // 5. The best model on the test split.
         if (bestValLoss is not null) Checkpoint.load(model, o.Save);
         var testLoss = Evaluate(model, testData, o.Bptt, view, "test");
+        EndOfTraining(view, testLoss);
+        return new TrainResult(batches, epochs, testLoss, ntokens);
+    }
+
+    /// <summary>main.py's lines after an epoch's validation.</summary>
+    internal static void EndOfEpoch(IProgressView view, int epoch, double seconds, double valLoss)
+    {
+        view.Line(new string('-', 89));
+        view.Line(string.Create(Inv,
+            $"| end of epoch {epoch,3} | time: {seconds,5:0.00}s | valid loss {valLoss,5:0.00} | valid ppl {Math.Exp(valLoss),8:0.00}"));
+        view.Line(new string('-', 89));
+    }
+
+    /// <summary>main.py's lines on Ctrl+C (KeyboardInterrupt).</summary>
+    internal static void ExitingEarly(IProgressView view)
+    {
+        view.Line(new string('-', 89));
+        view.Line("Exiting from training early");
+    }
+
+    /// <summary>main.py's lines with the test loss.</summary>
+    internal static void EndOfTraining(IProgressView view, double testLoss)
+    {
         view.Line(new string('=', 89));
         view.Line(string.Create(Inv, $"| End of training | test loss {testLoss,5:0.00} | test ppl {Math.Exp(testLoss),8:0.00}"));
         view.Line(new string('=', 89));
-        return new TrainResult(batches, epochs, testLoss, ntokens);
     }
 }
