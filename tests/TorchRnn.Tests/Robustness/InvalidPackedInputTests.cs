@@ -142,7 +142,10 @@ public class InvalidPackedInputTests
             throw new PropertyException("the flawed call was accepted");
         }, iter: Cases, threads: 1);
         TestContext.Out.WriteLine(string.Join(", ", drawn.OrderBy(d => d.Key).Select(d => $"{d.Key} {d.Value}")));
-        Assert.That(Enum.GetValues<PackedFlaw>().Select(f => drawn.GetValueOrDefault(f)), Is.All.GreaterThan(Cases / 60), "every flaw is drawn");
+        // The rarest flaws (a state's, which apply to a third of the calls) come about 50 times in 2000, with a standard
+        // deviation near 7; the sampler's seed is random, so a bound of 33 failed now and then (32 was seen). 10 still
+        // says each flaw was exercised many times, and lies 6 standard deviations below.
+        Assert.That(Enum.GetValues<PackedFlaw>().Select(f => drawn.GetValueOrDefault(f)), Is.All.GreaterThan(Cases / 200), "every flaw is drawn");
     }
 
     // The examples: batch sizes that do not sum to the data's rows, and increasing batch sizes, ended in
