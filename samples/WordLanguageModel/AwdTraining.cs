@@ -68,13 +68,7 @@ public static class AwdTrainer
             Dispose(hidden);
             var result = model.call(data, input);
             hidden = Keep(result.hidden);
-            var rawLoss = F.nll_loss(result.output, targets);
-            // awd adds each term only when its factor is set, in this order.
-            var loss = rawLoss;
-            var ar = o.Alpha != 0 ? nn.functional.activation_regularization(result.outputs[^1], o.Alpha) : null;
-            if (ar is not null) loss = loss + ar;
-            var tar = o.Beta != 0 ? nn.functional.temporal_activation_regularization(result.raw_outputs[^1], o.Beta) : null;
-            if (tar is not null) loss = loss + tar;
+            var (loss, rawLoss, ar, tar) = Loss(result, targets, o.Alpha, o.Beta);
             loss.backward();
 
             var norm = torch.nn.utils.clip_grad_norm_(parameters, o.Clip);
@@ -86,6 +80,25 @@ public static class AwdTrainer
             progress.Batch(batch, value);
         }
         Dispose(hidden);
+    }
+
+    /// <summary>main.py's training loss: the NLL of the output (the raw loss, which is logged), + AR of the last layer's
+    /// dropped output when <paramref name="alpha"/> is set, + TAR of its raw output when <paramref name="beta"/> is,
+    /// added in that order as awd adds them.</summary>
+    /// <param name="result">A training forward's output.</param>
+    /// <param name="targets">(L * N) the next words.</param>
+    /// <param name="alpha">AR's factor; 0 leaves the term out.</param>
+    /// <param name="beta">TAR's factor; 0 leaves the term out.</param>
+    /// <returns>The loss to backpropagate, the raw loss, and the AR and TAR terms (null when left out).</returns>
+    public static (Tensor loss, Tensor raw, Tensor? ar, Tensor? tar) Loss(AWDOutput result, Tensor targets, double alpha, double beta)
+    {
+        var raw = F.nll_loss(result.output, targets);
+        var loss = raw;
+        var ar = alpha != 0 ? nn.functional.activation_regularization(result.outputs[^1], alpha) : null;
+        if (ar is not null) loss = loss + ar;
+        var tar = beta != 0 ? nn.functional.temporal_activation_regularization(result.raw_outputs[^1], beta) : null;
+        if (tar is not null) loss = loss + tar;
+        return (loss, raw, ar, tar);
     }
 
     /// <summary>main.py's <c>evaluate</c>: the mean loss per token over a split, in evaluation mode (no dropout).</summary>

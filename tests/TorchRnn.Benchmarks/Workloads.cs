@@ -36,6 +36,10 @@ public sealed record Workload(string Name, string What, Func<IWorkloadRun> Creat
         LayerNorm("lnlstm-train-small", 200, 200, 35, 10, train: true),
         LayerNorm("lnlstm-forward-medium", 64, 128, 50, 32, train: false),
         LayerNorm("lnlstm-train-medium", 64, 128, 50, 32, train: true),
+        Awd("awd-train", "one AWD-LSTM training batch (awd_bench.py's model: vocabulary 10000, emsize 100, 3 layers of 200, tied; its dropouts and WeightDrop 0.5), bptt 35, batch 20", dropouts: true),
+        Awd("awd-train-nodrop", "the same without WeightDrop and with every dropout 0; AR and TAR computed", dropouts: false),
+        Regularized("zoneout-train", "nn.RegularizedLSTM(200, 200, zoneout: 0.1) on (35, 20, 200), training forward + backward", 0, 0.1),
+        Regularized("recdrop-train", "nn.RegularizedLSTM(200, 200, recurrent_dropout: 0.25) on (35, 20, 200), training forward + backward", 0.25, 0),
     ];
 
     public static Workload Get(string name) =>
@@ -76,6 +80,28 @@ public sealed record Workload(string Name, string What, Func<IWorkloadRun> Creat
             var module = nn.LayerNormLSTM(inputSize, hidden, 2);
             var x = torch.randn(length, batch, inputSize);
             return new DenseRun(module, x, train);
+        });
+
+    /// <summary>awd_bench.py's AWD workloads: the sample's AWDModel and loss, one SGD step per call.</summary>
+    private static Workload Awd(string name, string what, bool dropouts) =>
+        new(name, what, () =>
+        {
+            torch.manual_seed(0);
+            var model = dropouts
+                ? new Samples.LanguageModel.AWDModel(10000, 100, 200, 3, dropout: 0.4, dropouth: 0.3, dropouti: 0.65, dropoute: 0.1, wdrop: 0.5, tieWeights: true)
+                : new Samples.LanguageModel.AWDModel(10000, 100, 200, 3, dropout: 0, dropouth: 0, dropouti: 0, dropoute: 0, wdrop: 0, tieWeights: true);
+            var tokens = torch.randint(0, 10000, [36, 20]);
+            return new AwdRun(model, tokens);
+        });
+
+    /// <summary>nn.RegularizedLSTM(200, 200) on (35, 20, 200) in training, forward and backward of the output's sum.</summary>
+    private static Workload Regularized(string name, string what, double recurrentDropout, double zoneout) =>
+        new(name, what, () =>
+        {
+            torch.manual_seed(0);
+            var module = nn.RegularizedLSTM(200, 200, recurrent_dropout: recurrentDropout, zoneout: zoneout);
+            var x = torch.randn(35, 20, 200);
+            return new DenseRun(module, x, train: true);
         });
 
     /// <summary>A dense sequence (L, N, H_in) through a module, with <paramref name="projSize"/> for LSTM.</summary>
@@ -125,6 +151,45 @@ internal sealed class PackedRun(RNNBase module, PackedSequence packed, bool trai
     {
         packed.Dispose();
         module.Dispose();
+    }
+}
+
+/// <summary>
+/// awd-lstm-lm's main.py batch: train mode, zero_grad, forward from a zero state, raw loss + AR (2) + TAR (1),
+/// backward, clip_grad_norm_(0.25), SGD step (lr 30, weight decay 1.2e-6).
+/// </summary>
+internal sealed class AwdRun : IWorkloadRun
+{
+    private readonly Samples.LanguageModel.AWDModel _model;
+    private readonly Tensor _data;
+    private readonly Tensor _targets;
+    private readonly TorchSharp.Modules.Parameter[] _parameters;
+    private readonly torch.optim.Optimizer _optimizer;
+
+    public AwdRun(Samples.LanguageModel.AWDModel model, Tensor tokens)
+    {
+        _model = model;
+        _data = tokens[..^1];
+        _targets = tokens[1..].reshape(-1);
+        _parameters = [.. model.parameters()];
+        _optimizer = torch.optim.SGD(_parameters, 30.0, weight_decay: 1.2e-6);
+    }
+
+    public void Call()
+    {
+        using var scope = torch.NewDisposeScope();
+        _model.train();
+        _optimizer.zero_grad();
+        var result = _model.call(_data, _model.init_hidden(20));
+        Samples.LanguageModel.AwdTrainer.Loss(result, _targets, 2.0, 1.0).loss.backward();
+        torch.nn.utils.clip_grad_norm_(_parameters, 0.25);
+        _optimizer.step();
+    }
+
+    public void Dispose()
+    {
+        _optimizer.Dispose();
+        _model.Dispose();
     }
 }
 
