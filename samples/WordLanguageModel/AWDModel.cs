@@ -83,6 +83,15 @@ public sealed class AWDModel : nn.Module<Tensor, HiddenState[], AWDOutput>
         init_weights();
     }
 
+    /// <summary>The embedding (awd's <c>encoder</c>), for code that walks the model, such as an ONNX export.</summary>
+    public Embedding Encoder => encoder;
+
+    /// <summary>The LSTM layers (awd's <c>rnns</c>): each a <see cref="WeightDrop"/> over an LSTM, or the LSTM when wdrop is 0.</summary>
+    public IReadOnlyList<torch.nn.Module<Tensor, HiddenState?, (Tensor output, HiddenState h_n)>> Rnns => [.. rnns];
+
+    /// <summary>The decoder (awd's <c>decoder</c>), tied to <see cref="Encoder"/>'s weight when the model is tied.</summary>
+    public Linear Decoder => decoder;
+
     /// <summary>The vocabulary size.</summary>
     public long ntoken { get; }
 

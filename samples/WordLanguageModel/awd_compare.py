@@ -9,8 +9,10 @@ dropout 0.2; AWD: awd-lstm-lm's WikiText-2 recipe at emsize 200, nhid 400, 3 lay
 WikiText-2's validation split as training data, its test split for the test. The two sides of a model run at the
 same time, one thread each, on a 2-core machine: each has a core, and both see the same load. Each writes a --record
 file (every batch's loss, each epoch's validation loss and times, the test loss of the saved best model) into DIR.
-Writes DIR/awd-compare.md: per model and side, the last epoch's mean training loss as a perplexity, the best
-validation perplexity, the test perplexity, and the median seconds of an epoch's training.
+Writes DIR/awd-compare.md: per model and side, the last epoch's mean training loss (dropout on) as a perplexity, the
+perplexity of the training text in eval mode after each epoch (the sample's "valid ppl": without WikiText-2's
+training split the validation text is the training text), the test perplexity of the final model, and the median
+seconds of an epoch's training. --report-only rewrites the table from the records already in DIR.
 """
 import argparse
 import datetime
@@ -57,14 +59,24 @@ def main():
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--models", default="LSTM,AWD")
     parser.add_argument("--out", default=os.path.join(HERE, "results", "awd-compare"))
+    parser.add_argument("--report-only", action="store_true", help="write the table from the records in --out")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     if not os.path.exists(DLL):
         sys.exit(f"{DLL} is missing: dotnet build -c Release samples/WordLanguageModel first")
     sides = {"C#": ["dotnet", DLL], "PyTorch": ["/usr/bin/python3", PYTHON_MAIN]}
     started = datetime.datetime.now(datetime.timezone.utc)
+    when = f"Started {started:%Y-%m-%d %H:%M} UTC"
+    if args.report_only:
+        last = max(os.path.getmtime(os.path.join(args.out, f)) for f in os.listdir(args.out) if f.endswith(".json"))
+        when = f"Runs finished {datetime.datetime.fromtimestamp(last, datetime.timezone.utc):%Y-%m-%d %H:%M} UTC"
     results = {}
     for model in args.models.split(","):
+        if args.report_only:
+            for side in sides:
+                with open(os.path.join(args.out, f"{model.lower()}-{'cs' if side == 'C#' else 'py'}.json")) as f:
+                    results[(model, side)] = summary(json.load(f))
+            continue
         procs = []
         for side, command in sides.items():
             tag = f"{model.lower()}-{'cs' if side == 'C#' else 'py'}"
@@ -84,22 +96,23 @@ def main():
     lines = [
         f"## Plain LSTM and AWD-LSTM, {args.epochs} epochs, C# and PyTorch",
         "",
-        f"- Started {started:%Y-%m-%d %H:%M} UTC; CPU: {cpu_model()}, {os.cpu_count()} cores; load average at the end {load:.2f}",
+        f"- {when}; CPU: {cpu_model()}, {os.cpu_count()} cores; load average at the end {load:.2f}",
         f"- Command: `/usr/bin/python3 samples/WordLanguageModel/awd_compare.py --epochs {args.epochs} --models {args.models}`",
         "- Data: WikiText-2's validation split as training text, its test split for the test; the "
         "vocabulary of all three splits the sample ships. Each model at its defaults (LSTM: 2 x 200, lr 20, dropout 0.2, "
         "lr / 4 when validation stops improving; AWD: emsize 200, nhid 400, 3 layers, lr 30, dropouts 0.4/0.2/0.65/0.1, "
         "WeightDrop 0.5, AR 2, TAR 1, weight decay 1.2e-6, NT-ASGD with nonmono 5), seed 1111, bptt 35, batch 20.",
-        "- C# and PyTorch of a model ran at the same time, one thread each. Test perplexity: of the saved model (the best "
-        "validation epoch; AWD after the switch: the averaged weights). Training perplexity: the mean loss of the last "
-        "epoch's batches (with dropout on).",
+        "- C# and PyTorch of a model ran at the same time, one thread each. Training ppl: the mean loss of the last "
+        "epoch's batches (dropout on). Training text, eval: the sample's \"valid ppl\" (the validation text is the "
+        "training text here), after each epoch. Test ppl: of the saved model, the epoch best on that measure (AWD after "
+        "NT-ASGD's switch: the averaged weights).",
         "",
-        "| model | side | training ppl, last epoch | best valid ppl | test ppl | valid ppl by epoch | ASGD from epoch | s per epoch (training, median) |",
-        "|---|---|---:|---:|---:|---|---:|---:|",
+        "| model | side | training ppl, last epoch | training text ppl (eval) by epoch | test ppl | ASGD from epoch | s per epoch (training, median) |",
+        "|---|---|---:|---|---:|---:|---:|",
     ]
     for (model, side), r in results.items():
-        lines.append(f"| {model} | {side} | {r['train_ppl']:.2f} | {r['best_val_ppl']:.2f} | {r['test_ppl']:.2f} | "
-                     f"{', '.join(f'{v:.1f}' for v in r['val_ppls'])} | {r['switched'] or '-'} | {r['epoch_s']:.1f} |")
+        lines.append(f"| {model} | {side} | {r['train_ppl']:.2f} | {', '.join(f'{v:.1f}' for v in r['val_ppls'])} | "
+                     f"{r['test_ppl']:.2f} | {r['switched'] or '-'} | {r['epoch_s']:.1f} |")
     text = "\n".join(lines) + "\n"
     path = os.path.join(args.out, "awd-compare.md")
     with open(path, "w") as f:

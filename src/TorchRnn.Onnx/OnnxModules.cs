@@ -238,6 +238,27 @@ public static class OnnxModules
         return module.module.call(input, h_0, c_0);
     }
 
+    /// <summary>
+    /// <see cref="TorchRnn.Regularization.LockedDropout"/> in eval mode: the identity, as the module is then (the
+    /// graph gains no node).
+    /// </summary>
+    /// <param name="module">The module, in eval mode.</param>
+    /// <param name="input">Its input.</param>
+    /// <param name="dropout">The probability the model's forward passes; it has no effect in eval.</param>
+    /// <returns><paramref name="input"/>.</returns>
+    /// <exception cref="ArgumentException"><paramref name="dropout"/> outside [0, 1] (F.dropout's message).</exception>
+    /// <exception cref="OnnxExportException">The module is in training mode, where it draws a mask per call.</exception>
+    public static OnnxTensor call(this TorchRnn.Regularization.LockedDropout module, OnnxTensor input, double dropout = 0.5)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        ArgumentNullException.ThrowIfNull(input);
+        if (double.IsNaN(dropout) || dropout < 0 || dropout > 1)
+            throw new ArgumentException($"dropout probability has to be between 0 and 1, but got {dropout.ToString(System.Globalization.CultureInfo.InvariantCulture)}", nameof(dropout));
+        if (module.training)
+            throw new OnnxExportException("LockedDropout is in training mode, where each call draws a mask: call eval() before exporting.");
+        return input;
+    }
+
     private static HiddenState? State(Tensor? h, Tensor? c) => h is null ? null : new HiddenState?(new HiddenState(h, c));
 
     private static (Tensor, Tensor, Tensor?) Run((Tensor output, HiddenState h_n) r) => (r.output, r.h_n.h, r.h_n.c);

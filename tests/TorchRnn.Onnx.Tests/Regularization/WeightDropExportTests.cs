@@ -55,3 +55,60 @@ public class WeightDropExportTests
         Assert.That(() => wd.call(input), Throws.TypeOf<OnnxExportException>().With.Message.Contains("eval()"));
     }
 }
+
+/// <summary>
+/// The word language model's AWD-LSTM (embedded dropout, locked dropout, three WeightDrop LSTMs of awd's sizes, a tied
+/// decoder) after a training step: in eval its dropouts vanish, and the exported graph is the plain model's.
+/// </summary>
+public class AwdModelExportTests
+{
+    [Test]
+    public void LockedDropoutOnOnnxTensor_InTraining_ThrowsAndInEvalIsTheInput()
+    {
+        using var scope = torch.NewDisposeScope();
+        using var graph = new OnnxGraph();
+        var x = graph.input("x", torch.randn(5, 2, 3));
+        var lockdrop = nn.LockedDropout();
+        lockdrop.train();
+        Assert.That(() => lockdrop.call(x, 0.5), Throws.TypeOf<OnnxExportException>().With.Message.Contains("eval()"));
+        lockdrop.eval();
+        Assert.That(lockdrop.call(x, 0.5), Is.SameAs(x));
+        Assert.That(() => lockdrop.call(x, 1.5), Throws.ArgumentException.With.Message.StartsWith("dropout probability has to be between 0 and 1, but got 1.5"));
+    }
+
+    [Test]
+    public void Export_TrainedAwdModel_MatchesTorchRnnInOnnxRuntime()
+    {
+        using var scope = torch.NewDisposeScope();
+        torch.manual_seed(8);
+        var model = new TorchRnn.Samples.LanguageModel.AWDModel(50, 8, 12, 3, dropout: 0.4, dropouth: 0.3, dropouti: 0.65, dropoute: 0.1, wdrop: 0.5, tieWeights: true);
+        var tokens = torch.randint(0, 50, [7, 3]);
+        model.train();
+        var trained = model.call(tokens[..^1], model.init_hidden(3));
+        var loss = torch.nn.functional.nll_loss(trained.output, tokens[1..].reshape(-1));
+        loss.backward();
+        using (torch.no_grad())
+        {
+            foreach (var p in model.parameters()) p.add_(p.grad!, alpha: -1.0);
+        }
+        model.eval();
+        var lockdrop = nn.LockedDropout();
+        lockdrop.eval();
+
+        // The model's forward on OnnxTensor: its own C# forward cannot be read, as for any model class.
+        using var graph = new OnnxGraph(model);
+        var x = graph.input("input", tokens, "sequence", "batch");
+        var h = lockdrop.call(model.Encoder.call(x), model.dropouti);
+        foreach (var rnn in model.Rnns)
+            h = rnn is TorchRnn.Regularization.WeightDrop dropped ? dropped.call(h).output : ((RNNBase)rnn).call(h).output;
+        graph.output("output", model.Decoder.call(lockdrop.call(h, model.dropout)).log_softmax(2));
+        using var exported = Exported.Of(graph);
+        foreach (var length in new[] { 5, 11 })
+        {
+            var words = torch.randint(0, 50, [length, 4]);
+            using var noGrad = torch.no_grad();
+            var expected = model.call(words, model.init_hidden(4)).output.reshape(length, 4, 50);
+            Close.Assert(exported.Runtime.Run(("input", words))["output"], expected, $"L={length}");
+        }
+    }
+}
