@@ -3,7 +3,6 @@ using System.Collections.Generic;
 using System.Linq;
 using TorchRnn.Printing;
 using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
@@ -32,7 +31,6 @@ namespace TorchRnn.Regularization
     {
         private readonly RNNBase _module;
         private readonly string[] _weights;
-        private readonly Parameter[] _raw;
 
         internal WeightDrop(RNNBase module, IEnumerable<string> weights, double dropout, bool variational)
             : base(nameof(WeightDrop))
@@ -53,7 +51,7 @@ namespace TorchRnn.Regularization
             _module = module;
             this.dropout = dropout;
             this.variational = variational;
-            _raw = _weights.Select(module.DetachKernelParameter).ToArray();
+            foreach (var name in _weights) module.DetachKernelParameter(name);
             register_module("module", module);
         }
 
@@ -133,7 +131,7 @@ namespace TorchRnn.Regularization
                 using var scope = torch.NewDisposeScope();
                 // Looked up each time: to() gives the kernels new tensors.
                 var kernel = _module.KernelParameter(_weights[i])!;
-                var raw = _module.get_parameter(_weights[i] + RecurrentModule<(Tensor, HiddenState)>.RawSuffix) ?? _raw[i];
+                var raw = _module.get_parameter(_weights[i] + RecurrentModule<(Tensor, HiddenState)>.RawSuffix)!;
                 // Last forward's history goes first: the new value depends on raw alone, and a graph left linked to the
                 // last forward's (freed by its backward) could not be walked again.
                 kernel.detach_();

@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.IO;
 using System.Linq;
 using System.Text.Json;
 using NUnit.Framework;
@@ -18,14 +17,7 @@ namespace TorchRnn.Tests.Kinds;
 /// </summary>
 public class CustomKindFixtureTests
 {
-    private static readonly JsonElement[] Cases = Load();
-
-    private static JsonElement[] Load()
-    {
-        var path = Path.Combine(TestContext.CurrentContext.TestDirectory, "fixtures", "custom_cells.json");
-        using var doc = JsonDocument.Parse(File.ReadAllText(path));
-        return doc.RootElement.GetProperty("cases").EnumerateArray().Select(e => e.Clone()).ToArray();
-    }
+    private static readonly JsonElement[] Cases = JsonFixture.Cases("custom_cells.json", "cases");
 
     private static IEnumerable<TestCaseData> All()
         => Cases.Select((c, i) => new TestCaseData(i).SetName($"Forward_{c.GetProperty("module").GetString()}_{c.GetProperty("name").GetString()}_MatchesPyTorchTwin"));

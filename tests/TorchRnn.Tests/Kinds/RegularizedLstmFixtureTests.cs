@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.IO;
 using System.Linq;
 using System.Text.Json;
 using NUnit.Framework;
@@ -22,14 +21,7 @@ namespace TorchRnn.Tests.Kinds;
 /// </summary>
 public class RegularizedLstmFixtureTests
 {
-    private static readonly JsonElement[] Cases = Load();
-
-    private static JsonElement[] Load()
-    {
-        var path = Path.Combine(TestContext.CurrentContext.TestDirectory, "fixtures", "awd.json");
-        using var doc = JsonDocument.Parse(File.ReadAllText(path));
-        return doc.RootElement.GetProperty("regularized_lstm").EnumerateArray().Select(e => e.Clone()).ToArray();
-    }
+    private static readonly JsonElement[] Cases = JsonFixture.Cases("awd.json", "regularized_lstm");
 
     private static IEnumerable<TestCaseData> All()
         => Cases.Select((c, i) => new TestCaseData(i).SetName($"Forward_{c.GetProperty("name").GetString()}_MatchesTwin"));

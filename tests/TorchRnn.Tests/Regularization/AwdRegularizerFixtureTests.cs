@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.IO;
 using System.Linq;
 using System.Text.Json;
 using NUnit.Framework;
@@ -20,14 +19,7 @@ namespace TorchRnn.Tests.Regularization;
 /// </summary>
 public class AwdRegularizerFixtureTests
 {
-    private static readonly JsonElement Root = Load();
-
-    private static JsonElement Load()
-    {
-        var path = Path.Combine(TestContext.CurrentContext.TestDirectory, "fixtures", "awd.json");
-        using var doc = JsonDocument.Parse(File.ReadAllText(path));
-        return doc.RootElement.Clone();
-    }
+    private static readonly JsonElement Root = JsonFixture.Root("awd.json");
 
     private static JsonElement Case(string section, string name)
         => Root.GetProperty(section).EnumerateArray().Single(c => c.GetProperty("name").GetString() == name);

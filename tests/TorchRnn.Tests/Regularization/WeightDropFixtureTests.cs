@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.IO;
 using System.Linq;
 using System.Text.Json;
 using NUnit.Framework;
@@ -22,14 +21,7 @@ public class WeightDropFixtureTests
 {
     private const double Tolerance = 2e-5;
 
-    private static readonly JsonElement[] Cases = Load();
-
-    private static JsonElement[] Load()
-    {
-        var path = Path.Combine(TestContext.CurrentContext.TestDirectory, "fixtures", "awd.json");
-        using var doc = JsonDocument.Parse(File.ReadAllText(path));
-        return doc.RootElement.GetProperty("weight_drop").EnumerateArray().Select(e => e.Clone()).ToArray();
-    }
+    private static readonly JsonElement[] Cases = JsonFixture.Cases("awd.json", "weight_drop");
 
     private static IEnumerable<TestCaseData> All()
         => Cases.Select((c, i) => new TestCaseData(i).SetName($"Forward_{c.GetProperty("name").GetString()}_MatchesAwdLstm"));
@@ -292,5 +284,5 @@ public class WeightDropFixtureTests
 
     private static RecordedTensor Recorded(JsonElement e) => RecordedTensor.From(e)!;
 
-    private static double[] Doubles(JsonElement e) => e.EnumerateArray().Select(v => v.GetDouble()).ToArray();
+    private static double[] Doubles(JsonElement e) => RecordedTensor.Doubles(e);
 }
