@@ -4,7 +4,6 @@ using System.Linq;
 using TorchRnn.Printing;
 using TorchSharp;
 using static TorchSharp.torch;
-using F = TorchSharp.torch.nn.functional;
 
 namespace TorchRnn.Regularization
 {
@@ -24,6 +23,10 @@ namespace TorchRnn.Regularization
     /// swapped for a new tensor). So a training forward's graph must be backpropagated before the next forward
     /// with gradients, as every training loop does; backward after a later forward raises LibTorch's "modified by
     /// an inplace operation". Forwards under <c>torch.no_grad()</c> may come in between.</para>
+    /// <para>The masks are <c>F.dropout</c>'s, drawn from the default generator as LibTorch draws them: on the CPU, for
+    /// float32 and float64 weights, the Bernoulli draw runs in managed code (ATen's is a serial loop of about 11 ns an
+    /// element, most of a training forward's extra time), once a check in the process has found it gives LibTorch's
+    /// masks and generator state to the bit; elsewhere, and where that check fails, <c>F.dropout</c> draws them.</para>
     /// <para>Unlike awd-lstm-lm, the module survives train -> eval -> train (awd's HEAD raises TypeError there, its
     /// issue #114), and <see cref="variational"/> draws only in training (awd's draws in eval too).</para>
     /// </remarks>
@@ -141,11 +144,11 @@ namespace TorchRnn.Regularization
 
         private Tensor Dropped(Tensor raw)
         {
-            if (!variational) return F.dropout(raw, dropout, training);
+            if (!variational) return BernoulliDraw.Dropout(raw, dropout, training);
             if (!training || dropout == 0) return raw;
             // One entry per row, broadcast over the columns: awd's mask of ones (rows, 1) through F.dropout.
             using var ones = torch.ones(raw.shape[0], 1, dtype: raw.dtype, device: raw.device);
-            return F.dropout(ones, dropout, training: true) * raw;
+            return BernoulliDraw.Dropout(ones, dropout, training: true) * raw;
         }
     }
 }

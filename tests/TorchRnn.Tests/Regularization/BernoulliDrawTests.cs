@@ -152,6 +152,22 @@ public class BernoulliDrawTests
         AssertSame(torch.get_rng_state(), before, "generator state");
     }
 
+    [TestCase(false)]
+    [TestCase(true)]
+    public void WeightDrop_TrainingForward_DrawsEachMaskInManagedCodeWhereExact(bool variational)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var module = nn.WeightDrop(nn.LSTM(8, 16, 2), ["weight_hh_l0", "weight_hh_l1"], dropout: 0.5, variational: variational);
+        var x = torch.randn(5, 3, 8);
+        var draws = BernoulliDraw.ManagedDraws;
+        module.call(x);
+        Assert.That(BernoulliDraw.ManagedDraws - draws, Is.EqualTo(BernoulliDraw.Exact ? 2 : 0), "training: one draw per weight");
+        module.eval();
+        draws = BernoulliDraw.ManagedDraws;
+        module.call(x);
+        Assert.That(BernoulliDraw.ManagedDraws, Is.EqualTo(draws), "eval: none");
+    }
+
     private static void MoveTo(Start start)
     {
         torch.manual_seed(start.Seed);
