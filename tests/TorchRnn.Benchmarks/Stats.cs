@@ -35,7 +35,7 @@ public static class Stats
 
     /// <summary>
     /// <paramref name="a"/> against <paramref name="b"/> in alternating blocks: both warmed up, a block sized to at least
-    /// 20 ms of <paramref name="a"/> (so the timer's resolution and one-off stalls do not matter), then
+    /// 20 ms of each side, the faster included (so the timer's resolution and one-off stalls do not matter), then
     /// <paramref name="rounds"/> rounds of one block each, their order alternating.
     /// </summary>
     /// <returns>Calls per block, each round's block times, and the rounds' ratios b / a, sorted.</returns>
@@ -47,7 +47,7 @@ public static class Stats
             b();
         }
         var calls = 1;
-        while (Time(a, calls) < 0.020 && calls < 1 << 20) calls *= 2;
+        while (System.Math.Min(Time(a, calls), Time(b, calls)) < 0.020 && calls < 1 << 20) calls *= 2;
         var ratios = new double[rounds];
         var aTimes = new double[rounds];
         var bTimes = new double[rounds];
