@@ -10,7 +10,10 @@ namespace TorchRnn.Benchmarks;
 /// runs the benchmarks through BenchmarkDotNet's command line (always in this process, see <see cref="InProcessArgs"/>);
 /// <c>-- --report [--job short] [--sizes ...] [--modules ...] [--threads ...] [--out DIR] [--no-python]</c> runs them
 /// together with PyTorch and writes one markdown table (<see cref="ReportDriver"/>); <c>-- --paired [--sizes ...]
-/// [--threads ...] [--rounds N] [--out DIR]</c> times TorchRnn and TorchSharp in alternation (<see cref="PairedRunner"/>).
+/// [--threads ...] [--rounds N] [--out DIR]</c> times TorchRnn and TorchSharp in alternation (<see cref="PairedRunner"/>);
+/// <c>-- --versus-onnxruntime [--threads 1,2] [--cases lstm-step-256,...] [--rounds N] [--warm-up-ms MS] [--pause-ms MS] [--out DIR]</c>
+/// times one generation step in TorchRnn and in ONNX Runtime in alternation, beside the time to read the step's
+/// weights (<see cref="VersusOnnxRuntime"/>).
 /// </summary>
 public static class Program
 {
@@ -29,6 +32,8 @@ public static class Program
             if (args.Contains("--kinds")) return KindsRunner.Run(TakeSelection(args.Where(a => a != "--kinds").ToArray()));
             if (args.Contains("--weight-drop")) return WeightDropRunner.Run(TakeSelection(args.Where(a => a != "--weight-drop").ToArray()));
             if (args.Contains("--versus-pytorch")) return VersusPyTorch.Run(TakeSelection(args.Where(a => a != "--versus-pytorch").ToArray()));
+            // Its own --threads: one thread unless asked (not Selection's default of one and all).
+            if (args.Contains("--versus-onnxruntime")) return VersusOnnxRuntime.Run(args.Where(a => a != "--versus-onnxruntime").ToArray());
             var rest = TakeSelection(args);
             var summaries = BenchmarkSwitcher.FromTypes(BenchmarkTypes).Run(InProcessArgs(rest));
             return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;

@@ -35,11 +35,17 @@ public static class Stats
 
     /// <summary>
     /// <paramref name="a"/> against <paramref name="b"/> in alternating blocks: both warmed up, a block sized to at least
-    /// 20 ms of <paramref name="a"/> (so the timer's resolution and one-off stalls do not matter), then
+    /// 20 ms of each side, the faster included (so the timer's resolution and one-off stalls do not matter), then
     /// <paramref name="rounds"/> rounds of one block each, their order alternating.
     /// </summary>
+    /// <param name="a">The baseline.</param>
+    /// <param name="b">The candidate.</param>
+    /// <param name="rounds">How many rounds.</param>
+    /// <param name="pauseSeconds">A pause before each timed block: two thread pools in one process (LibTorch's OpenMP
+    /// threads, ONNX Runtime's) spin a while after their last call, and would otherwise take cores from the next block.</param>
     /// <returns>Calls per block, each round's block times, and the rounds' ratios b / a, sorted.</returns>
-    public static (int Calls, double[] ATimes, double[] BTimes, double[] Ratios) Paired(System.Action a, System.Action b, int rounds)
+    public static (int Calls, double[] ATimes, double[] BTimes, double[] Ratios) Paired(System.Action a, System.Action b, int rounds,
+        double pauseSeconds = 0)
     {
         for (var i = 0; i < 5; i++)
         {
@@ -47,21 +53,26 @@ public static class Stats
             b();
         }
         var calls = 1;
-        while (Time(a, calls) < 0.020 && calls < 1 << 20) calls *= 2;
+        while (System.Math.Min(Time(a, calls), Time(b, calls)) < 0.020 && calls < 1 << 20) calls *= 2;
         var ratios = new double[rounds];
         var aTimes = new double[rounds];
         var bTimes = new double[rounds];
+        double Block(System.Action action)
+        {
+            if (pauseSeconds > 0) System.Threading.Thread.Sleep(System.TimeSpan.FromSeconds(pauseSeconds));
+            return Time(action, calls);
+        }
         for (var r = 0; r < rounds; r++)
         {
             if (r % 2 == 0)
             {
-                aTimes[r] = Time(a, calls);
-                bTimes[r] = Time(b, calls);
+                aTimes[r] = Block(a);
+                bTimes[r] = Block(b);
             }
             else
             {
-                bTimes[r] = Time(b, calls);
-                aTimes[r] = Time(a, calls);
+                bTimes[r] = Block(b);
+                aTimes[r] = Block(a);
             }
             ratios[r] = bTimes[r] / aTimes[r];
         }
