@@ -32,8 +32,10 @@ public abstract class RNNBase : RecurrentModule<(Tensor output, HiddenState h_n)
     private CellWeights[] _weights = [];
     private ManagedRecurrence _managed = null!;
     private CellRecurrence? _cells;
+    private FusedRecurrence? _fused;
     private GuardedSequence? _guardedNative;
     private GuardedSequence? _guardedCells;
+    private GuardedSequence? _guardedFused;
     private Func<SequenceEngine, SequenceEngine>? _kernelDouble;
 
     private protected RNNBase(RecurrentKind kind, long input_size, long hidden_size, long num_layers, bool bias,
@@ -255,9 +257,13 @@ public abstract class RNNBase : RecurrentModule<(Tensor output, HiddenState h_n)
         return (result.output, (h, c));
     }
 
-    /// <summary>The engine a call takes, by the kind's rule unless a test forced one.</summary>
-    internal Engine EngineFor(long length, bool packed)
-        => ForcedEngine ?? Options.Kind.ChooseEngine(Options, ParameterInfo.DeviceType, ParameterInfo.DType, length, packed);
+    /// <summary>
+    /// The engine a call of <paramref name="length"/> steps of <paramref name="batch"/> rows takes, by the kind's rule
+    /// unless a test forced one; <paramref name="grad"/>: whether autograd records the call (<see cref="FusedRecurrence.Records"/>).
+    /// </summary>
+    internal Engine EngineFor(long length, bool packed, long batch = 1, bool grad = true)
+        => ForcedEngine ?? Options.Kind.ChooseEngine(Options,
+            new EngineCall(ParameterInfo.DeviceType, ParameterInfo.DType, length, batch, packed, grad, training));
 
     /// <summary>
     /// The engine of that kind; without a native module (projections, a user's kind) only the managed one exists. The
@@ -267,6 +273,7 @@ public abstract class RNNBase : RecurrentModule<(Tensor output, HiddenState h_n)
     {
         Engine.Native => _guardedNative ?? (SequenceEngine)_managed,
         Engine.Cells => _guardedCells ?? (SequenceEngine)_managed,
+        Engine.Fused => _guardedFused ?? (SequenceEngine)_managed,
         _ => _managed,
     };
 
@@ -281,6 +288,7 @@ public abstract class RNNBase : RecurrentModule<(Tensor output, HiddenState h_n)
         // The old cells are dropped, not disposed: they share the parameters, which disposing them would free (the
         // finalizer releases only their native handles).
         _cells = _native is null ? null : new CellRecurrence(Options, _weights, ParameterDevice, ParameterInfo.DType);
+        _fused = Options.Kind.CreateFused(Options, _weights, _managed);
         WrapKernels();
     }
 
@@ -292,8 +300,12 @@ public abstract class RNNBase : RecurrentModule<(Tensor output, HiddenState h_n)
     {
         SequenceEngine Substituted(SequenceEngine kernel, Engine engine)
             => _kernelDouble is { } wrap && (ForcedEngine is null || ForcedEngine == engine) ? wrap(kernel) : kernel;
-        _guardedNative = _native is null ? null : new GuardedSequence(Substituted(_native, Engine.Native), this);
-        _guardedCells = _cells is null ? null : new GuardedSequence(Substituted(_cells, Engine.Cells), this);
+        // A vendor kernel found wrong hands its calls to the fused engine (which hands what it does not take, and its
+        // own calls if it were found wrong, to the managed engine).
+        _guardedFused = _fused is null ? null : new GuardedSequence(Substituted(_fused, Engine.Fused), this, _managed);
+        var fallback = (SequenceEngine?)_guardedFused ?? _managed;
+        _guardedNative = _native is null ? null : new GuardedSequence(Substituted(_native, Engine.Native), this, fallback);
+        _guardedCells = _cells is null ? null : new GuardedSequence(Substituted(_cells, Engine.Cells), this, fallback);
     }
 
     /// <summary>
@@ -330,7 +342,7 @@ public abstract class RNNBase : RecurrentModule<(Tensor output, HiddenState h_n)
             : null;
         CheckStates(x, hx, h, c, stateInserted, batch, length, hint);
 
-        var engine = EngineOf(EngineFor(length, packed: false));
+        var engine = EngineOf(EngineFor(length, packed: false, batch, FusedRecurrence.Records(input, hx, _weights)));
         // Batched input with a state, the common case, needs no dispose scope: it has no temporaries.
         if (batched && hx is { } given) return engine.Run(input, given, training);
 
@@ -396,7 +408,7 @@ public abstract class RNNBase : RecurrentModule<(Tensor output, HiddenState h_n)
         var c = hx?.c is null ? default : TensorInfo.Of(hx.Value.c);
         CheckStates(x, hx, h, c, -1, batch, batchSizes.Length, hint: null);
 
-        var engine = EngineOf(EngineFor(batchSizes.Length, packed: true));
+        var engine = EngineOf(EngineFor(batchSizes.Length, packed: true, batch, FusedRecurrence.Records(data, hx, _weights)));
         using var scope = torch.NewDisposeScope();
         var state = hx is { } s0
             ? new HiddenState(Permute(s0.h, input.sorted_indices), s0.c is null ? null : Permute(s0.c, input.sorted_indices))

@@ -35,9 +35,15 @@ public class PyTorchParityTests
            from engine in c.ProjSize > 0 ? [Engine.Managed] : new[] { Engine.Native, Engine.Cells, Engine.Managed }
            select new TestCaseData(c, engine.ToString()).SetArgDisplayNames(c.Module, c.Name, engine.ToString());
 
-    /// <summary>The engine cases whose forward draws nothing (dropout in training is covered with gradients).</summary>
+    /// <summary>
+    /// The engine cases whose forward draws nothing (dropout in training is covered with gradients), and the fused
+    /// inference engine (float32 without autograd only) on every such float32 case it can compute.
+    /// </summary>
     private static IEnumerable<TestCaseData> NoGradEngineCases()
-        => EngineCases().Where(d => !((ModuleCase)d.Arguments[0]!).DrawsInForward);
+        => EngineCases().Where(d => !((ModuleCase)d.Arguments[0]!).DrawsInForward)
+            .Concat(from c in Fixtures.All()
+                    where c.Module is "RNN" or "LSTM" or "GRU" && c.ProjSize == 0 && c.DType == ScalarType.Float32 && !c.DrawsInForward
+                    select new TestCaseData(c, nameof(Engine.Fused)).SetArgDisplayNames(c.Module, c.Name, nameof(Engine.Fused)));
 
     [TestCaseSource(nameof(SeededCases))]
     public void Forward_SameSeed_MatchesPyTorch(ModuleCase c) => Replay.FromSeed(c);

@@ -17,4 +17,10 @@ internal enum Engine
     /// per step. The only engine for LSTM with <c>proj_size</c>.
     /// </summary>
     Managed,
+
+    /// <summary>
+    /// TorchRnn's fused inference engine (<see cref="FusedRecurrence"/>): float32 on the CPU without autograd, each step's
+    /// products and gates in managed SIMD code with no dispatch or allocation per step.
+    /// </summary>
+    Fused,
 }

@@ -8,11 +8,12 @@ namespace TorchRnn.Engines;
 /// <summary>
 /// A vendor kernel (<see cref="Engine.Native"/> or <see cref="Engine.Cells"/>) behind the kernel check: the first call
 /// of each configuration (<see cref="GuardKey"/>) is also computed by the managed engine in float64 and compared; a
-/// configuration whose kernel was right runs the kernel from then on, one whose kernel was wrong runs the module's
-/// managed engine (the reference's equations in the module's dtype), and so does any call of a configuration not yet
-/// judged whose input or state holds NaN or infinities (a comparison there would prove nothing).
+/// configuration whose kernel was right runs the kernel from then on, one whose kernel was wrong runs the fallback
+/// (the fused engine behind its own check where it takes the call, else the managed engine: the reference's equations
+/// in the module's dtype), and so does any call of a configuration not yet judged whose input or state holds NaN or
+/// infinities (a comparison there would prove nothing).
 /// </summary>
-internal sealed class GuardedSequence(SequenceEngine kernel, RNNBase owner) : SequenceEngine
+internal sealed class GuardedSequence(SequenceEngine kernel, RNNBase owner, SequenceEngine fallback) : SequenceEngine
 {
     /// <inheritdoc />
     public override string Kernel => kernel.Kernel;
@@ -22,8 +23,8 @@ internal sealed class GuardedSequence(SequenceEngine kernel, RNNBase owner) : Se
         => Verdict(input, h0, training, packed: false, out var key) switch
         {
             true => kernel.Run(input, h0, training),
-            false => owner.ManagedEngine.Run(input, h0, training),
-            null => Checked(key, input, h0, training, run => kernel.Run(input, h0, run), run => owner.ManagedEngine.Run(input, h0, run),
+            false => fallback.Run(input, h0, training),
+            null => Checked(key, input, h0, training, run => kernel.Run(input, h0, run), run => fallback.Run(input, h0, run),
                 reference => reference.Run(Wide(input), Wide(h0), false)),
         };
 
@@ -32,9 +33,9 @@ internal sealed class GuardedSequence(SequenceEngine kernel, RNNBase owner) : Se
         => Verdict(data, h0, training, packed: true, out var key) switch
         {
             true => kernel.RunPacked(data, batchSizes, h0, training),
-            false => owner.ManagedEngine.RunPacked(data, batchSizes, h0, training),
+            false => fallback.RunPacked(data, batchSizes, h0, training),
             null => Checked(key, data, h0, training, run => kernel.RunPacked(data, batchSizes, h0, run),
-                run => owner.ManagedEngine.RunPacked(data, batchSizes, h0, run), reference => reference.RunPacked(Wide(data), batchSizes, Wide(h0), false)),
+                run => fallback.RunPacked(data, batchSizes, h0, run), reference => reference.RunPacked(Wide(data), batchSizes, Wide(h0), false)),
         };
 
     /// <summary>

@@ -30,6 +30,10 @@ internal sealed class GruKind : LibTorchKind
         => nn.GRU(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, device, dtype);
 
     /// <inheritdoc />
+    internal override FusedRecurrence CreateFused(SequenceOptions o, CellWeights[] weights, SequenceEngine fallback)
+        => new FusedGru(o, weights, fallback);
+
+    /// <inheritdoc />
     public override RNNCellBase CreateCell(long input_size, long hidden_size, bool bias, Device? device, ScalarType? dtype)
         => nn.GRUCell(input_size, hidden_size, bias, device, dtype);
 

@@ -63,18 +63,38 @@ internal abstract class LibTorchKind(string name, bool hasCell, long gateCount) 
     /// <list type="number">
     /// <item>No native module (LSTM with <c>proj_size</c>): <see cref="Engine.Managed"/>, the only engine with projections.</item>
     /// <item>Not on the CPU: <see cref="Engine.Native"/> (cuDNN, dense and packed).</item>
+    /// <item>float32 input of at most <see cref="FusedMaxBatch"/> sequences, no autograd, no dropout draws, a call the
+    /// kind's <see cref="FusedTakes"/> accepts: <see cref="Engine.Fused"/> (generation, streaming, evaluation).</item>
     /// <item>Packed input on the CPU: <see cref="PackedEngine"/>.</item>
     /// <item>One time step on the CPU: <see cref="SingleStepEngine"/>.</item>
     /// <item>Otherwise: <see cref="Engine.Native"/>.</item>
     /// </list>
     /// </summary>
-    internal sealed override Engine ChooseEngine(SequenceOptions o, DeviceType device, ScalarType dtype, long length, bool packed)
+    internal sealed override Engine ChooseEngine(SequenceOptions o, in EngineCall call)
     {
         if (o.ProjSize > 0) return Engine.Managed;
-        if (device != DeviceType.CPU) return Engine.Native;
-        if (packed) return PackedEngine;
-        return length == 1 ? SingleStepEngine(dtype) : Engine.Native;
+        if (call.Device != DeviceType.CPU) return Engine.Native;
+        if (!call.Grad && call.DType == ScalarType.Float32 && call.Batch <= FusedMaxBatch && FusedTakes(call)
+            && !(call.Training && o.Dropout > 0 && o.NumLayers > 1))
+            return Engine.Fused;
+        if (call.Packed) return PackedEngine;
+        return call.Length == 1 ? SingleStepEngine(call.DType) : Engine.Native;
     }
+
+    /// <summary>
+    /// The largest batch the fused engine takes: its products stream the weights once per eight rows, where LibTorch's
+    /// matrix products block for the cache, so from some batch on LibTorch's kernels win.
+    /// </summary>
+    internal const long FusedMaxBatch = 16;
+
+    /// <summary>
+    /// Whether the fused engine takes an inference call: GRU's and RNN's, dense or packed, at any length (their native
+    /// kernels are ATen's loop, slower at every size measured).
+    /// </summary>
+    protected virtual bool FusedTakes(in EngineCall call) => true;
+
+    /// <summary>This kind's <see cref="FusedRecurrence"/>: every built-in kind has one.</summary>
+    internal abstract override FusedRecurrence CreateFused(SequenceOptions o, CellWeights[] weights, SequenceEngine fallback);
 
     /// <summary>
     /// Packed input on the CPU. LSTM and RNN: <see cref="Engine.Managed"/>, whose single input product per layer beats

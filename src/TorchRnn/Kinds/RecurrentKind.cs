@@ -124,7 +124,10 @@ public abstract class RecurrentKind
     internal virtual NativeCell? CreateNativeCell(long input_size, long hidden_size, bool bias, Device? device, ScalarType? dtype) => null;
 
     /// <summary>What computes a call (<see cref="Engine"/>), from what makes it fastest; a kind without kernels has the managed engine.</summary>
-    internal virtual Engine ChooseEngine(SequenceOptions o, DeviceType device, ScalarType dtype, long length, bool packed) => Engine.Managed;
+    internal virtual Engine ChooseEngine(SequenceOptions o, in EngineCall call) => Engine.Managed;
+
+    /// <summary>The fused inference engine for these options (a built-in kind's); null for a kind without one.</summary>
+    internal virtual FusedRecurrence? CreateFused(SequenceOptions o, CellWeights[] weights, SequenceEngine fallback) => null;
 
     /// <summary>
     /// The managed steps of one layer-direction with weights <paramref name="w"/> over <paramref name="input"/>, (L, N, I)

@@ -54,6 +54,10 @@ internal sealed class RnnKind : LibTorchKind
         => nn.RNN(input_size, hidden_size, num_layers, Nonlinearity, bias, batch_first, dropout, bidirectional, device, dtype);
 
     /// <inheritdoc />
+    internal override FusedRecurrence CreateFused(SequenceOptions o, CellWeights[] weights, SequenceEngine fallback)
+        => new FusedRnn(o, weights, fallback, IsRelu);
+
+    /// <inheritdoc />
     public override RNNCellBase CreateCell(long input_size, long hidden_size, bool bias, Device? device, ScalarType? dtype)
         => nn.RNNCell(input_size, hidden_size, bias, Nonlinearity, device, dtype);
 

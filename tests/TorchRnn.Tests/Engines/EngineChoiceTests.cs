@@ -41,6 +41,64 @@ public class EngineChoiceTests
         Assert.That(module.EngineFor(length, packed).ToString(), Is.EqualTo(expected));
     }
 
+    /// <summary>Inference (nothing for autograd to record): the fused engine where it was measured faster.</summary>
+    private static IEnumerable<TestCaseData> InferenceRules()
+    {
+        // Generation and streaming: one step of every kind, up to FusedMaxBatch rows.
+        yield return Inference("LSTM", ScalarType.Float32, length: 1, batch: 1, packed: false, Engine.Fused).SetName("{m}_InferenceStepLstm_TakesFused");
+        yield return Inference("GRU", ScalarType.Float32, length: 1, batch: 16, packed: false, Engine.Fused).SetName("{m}_InferenceStepGruBatch16_TakesFused");
+        yield return Inference("RNN_RELU", ScalarType.Float32, length: 1, batch: 8, packed: false, Engine.Fused).SetName("{m}_InferenceStepRnn_TakesFused");
+        // Sequences: GRU and RNN at any length; LSTM's whole-sequence kernel wins from two steps.
+        yield return Inference("GRU", ScalarType.Float32, length: 35, batch: 10, packed: false, Engine.Fused).SetName("{m}_InferenceSequenceGru_TakesFused");
+        yield return Inference("LSTM", ScalarType.Float32, length: 35, batch: 10, packed: false, Engine.Native).SetName("{m}_InferenceSequenceLstm_TakesNative");
+        // Larger batches, float64 and packed input keep the rules above.
+        yield return Inference("LSTM", ScalarType.Float32, length: 1, batch: 17, packed: false, Engine.Cells).SetName("{m}_InferenceStepBatch17_TakesCells");
+        yield return Inference("GRU", ScalarType.Float64, length: 1, batch: 1, packed: false, Engine.Native).SetName("{m}_InferenceFloat64_TakesNative");
+        // Packed inference: the fused engine for every kind (LibTorch's packed kernels project the input step by step).
+        yield return Inference("LSTM", ScalarType.Float32, length: 30, batch: 4, packed: true, Engine.Fused).SetName("{m}_InferencePackedLstm_TakesFused");
+        yield return Inference("GRU", ScalarType.Float32, length: 30, batch: 16, packed: true, Engine.Fused).SetName("{m}_InferencePackedGru_TakesFused");
+        yield return Inference("LSTM", ScalarType.Float32, length: 30, batch: 17, packed: true, Engine.Managed).SetName("{m}_InferencePackedBatch17_TakesManaged");
+    }
+
+    private static TestCaseData Inference(string mode, ScalarType dtype, long length, long batch, bool packed, Engine expected)
+        => new(mode, dtype, length, batch, packed, expected.ToString());
+
+    [TestCaseSource(nameof(InferenceRules))]
+    public void EngineFor_Inference(string mode, ScalarType dtype, long length, long batch, bool packed, string expected)
+    {
+        using var module = nn.RNNBase(mode, 4, 6, 2, dtype: dtype);
+        Assert.That(module.EngineFor(length, packed, batch, grad: false).ToString(), Is.EqualTo(expected));
+    }
+
+    [Test]
+    public void EngineFor_InferenceInTrainingWithDropout_KeepsTheDrawingEngines()
+    {
+        // Dropout between layers draws masks in training even without autograd: the fused engine draws none.
+        using var lstm = nn.LSTM(4, 6, 2, dropout: 0.5);
+        lstm.train();
+        Assert.That(lstm.EngineFor(1, packed: false, batch: 1, grad: false), Is.EqualTo(Engine.Cells));
+        lstm.eval();
+        Assert.That(lstm.EngineFor(1, packed: false, batch: 1, grad: false), Is.EqualTo(Engine.Fused));
+    }
+
+    [Test]
+    public void Forward_GenerationStep_RunsOnTheFusedEngine()
+    {
+        // Through forward itself: under no_grad a step is the fused engine's, bit for bit; with autograd it is not.
+        using var scope = torch.NewDisposeScope();
+        torch.manual_seed(0);
+        var gru = nn.GRU(4, 6, 2);
+        var x = torch.randn(1, 3, 4);
+        gru.ForcedEngine = Engine.Fused;
+        Tensor fused, chosen;
+        using (torch.no_grad()) (fused, _) = gru.call(x);
+        gru.ForcedEngine = null;
+        using (torch.no_grad()) (chosen, _) = gru.call(x);
+        var (recorded, _) = gru.call(x);
+        Assert.That(chosen.allclose(fused, 0, 0), Is.True, "no_grad: the fused engine's result");
+        Assert.That(recorded.requires_grad, Is.True, "with autograd: an engine autograd records");
+    }
+
     [Test]
     public void EngineFor_Projections_TakeManagedWhateverTheCall([Values(1, 2, 50)] long length, [Values] bool packed)
     {
@@ -54,7 +112,8 @@ public class EngineChoiceTests
     {
         var kind = LibTorchKind.FromModeString(mode);
         var options = new SequenceOptions(kind, 4, 6, 2, true, false, 0, false, 0);
-        Assert.That(kind.ChooseEngine(options, DeviceType.CUDA, ScalarType.Float32, length, packed), Is.EqualTo(Engine.Native));
+        var call = new EngineCall(DeviceType.CUDA, ScalarType.Float32, length, Batch: 1, packed, Grad: false, Training: false);
+        Assert.That(kind.ChooseEngine(options, call), Is.EqualTo(Engine.Native));
     }
 
     [Test]

@@ -1,0 +1,238 @@
+using System;
+using System.Buffers;
+using System.Runtime.InteropServices;
+using TorchRnn.Kinds;
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace TorchRnn.Engines;
+
+/// <summary>
+/// <see cref="Engine.Fused"/>: TorchRnn's inference engine for the built-in kinds on the CPU in float32, without
+/// autograd. A step is the weights' bytes streamed once through <see cref="RowProducts"/> (both products of every
+/// batch row in managed SIMD code, no dispatch, no allocation) and the gates' pointwise math in place with
+/// <c>TensorPrimitives</c>; h goes straight into the output's memory and c stays in a managed buffer. Over a sequence
+/// of many rows the input product of each layer is one LibTorch matrix product, as in the other engines. The subclass
+/// (<see cref="FusedLstm"/>, <see cref="FusedGru"/>, <see cref="FusedRnn"/>) owns the gates.
+/// </summary>
+/// <remarks>
+/// <para>Results agree with PyTorch's to float32 rounding: the same equations, sums grouped by vector lane.</para>
+/// <para>The kinds choose it only for dense input, no gradients, float32 on the CPU, no projections and no dropout
+/// draws; it is behind the kernel check like LibTorch's kernels, and any weight or state it cannot read in place
+/// (not contiguous) sends the call to the managed engine.</para>
+/// </remarks>
+internal abstract class FusedRecurrence(SequenceOptions options, CellWeights[] weights, SequenceEngine fallback) : SequenceEngine
+{
+    /// <summary>Up to this many rows (steps x batch) a layer's input product is streamed here too; above it LibTorch's product wins.</summary>
+    internal const int ManagedInputRows = 16;
+
+    /// <summary>The module's options.</summary>
+    protected SequenceOptions Options { get; } = options;
+
+    /// <summary>H.</summary>
+    protected int Hidden { get; } = checked((int)options.HiddenSize);
+
+    /// <summary>How many gates are stacked in each weight: RNN 1, GRU 3, LSTM 4.</summary>
+    protected abstract int Gates { get; }
+
+    /// <inheritdoc />
+    public override string Kernel => "TorchRnn's fused inference step (managed SIMD)";
+
+    /// <summary>
+    /// One batch row of one step: <paramref name="input"/> holds x W_ih^T + b_ih and <paramref name="recurrent"/>
+    /// h W_hh^T + b_hh (both G * H, free to overwrite), <paramref name="previous"/> the row's h before the step,
+    /// <paramref name="cell"/> its c (LSTM; updated in place). Writes h' into <paramref name="next"/>.
+    /// </summary>
+    protected abstract void Cell(Span<float> input, Span<float> recurrent, ReadOnlySpan<float> previous, Span<float> cell, Span<float> next);
+
+    /// <inheritdoc />
+    public override (Tensor output, HiddenState h_n) Run(Tensor input, HiddenState h0, bool training)
+    {
+        if (!Takes(input, h0, training)) return fallback.Run(input, h0, training);
+        using var scope = torch.NewDisposeScope();
+        var x = (Options.BatchFirst ? input.transpose(0, 1) : input).contiguous();
+        var length = checked((int)x.shape[0]);
+        var batch = checked((int)x.shape[1]);
+        var sizes = new int[length];
+        Array.Fill(sizes, batch);
+        var (data, h_n) = Stack(x.view(length * batch, x.shape[2]), sizes, h0);
+        var output = data.view(length, batch, data.shape[1]);
+        if (Options.BatchFirst) output = output.transpose(0, 1);
+        return (output.MoveToOuterDisposeScope(), h_n.MoveToOuterDisposeScope());
+    }
+
+    /// <inheritdoc />
+    public override (Tensor data, HiddenState h_n) RunPacked(Tensor data, long[] batchSizes, HiddenState h0, bool training)
+    {
+        if (!Takes(data, h0, training)) return fallback.RunPacked(data, batchSizes, h0, training);
+        using var scope = torch.NewDisposeScope();
+        var (output, h_n) = Stack(data.contiguous(), Array.ConvertAll(batchSizes, b => checked((int)b)), h0);
+        return (output.MoveToOuterDisposeScope(), h_n.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// The layers over <paramref name="data"/>: the rows of every step one after another (sum of
+    /// <paramref name="sizes"/>, H_in), step t holding the first sizes[t] sequences, as a packed sequence's data (a dense
+    /// batch is the case of equal sizes). Returns the output rows (sum, D * H) and h_n, c_n (S, sizes[0], H).
+    /// </summary>
+    private (Tensor data, HiddenState h_n) Stack(Tensor data, int[] sizes, HiddenState h0)
+    {
+        var batch = sizes.Length == 0 ? 0 : sizes[0];
+        var offsets = new int[sizes.Length + 1];
+        for (var t = 0; t < sizes.Length; t++) offsets[t + 1] = offsets[t] + sizes[t];
+        var directions = (int)Options.Directions;
+        var h = Hidden;
+        var h0h = h0.h.contiguous();
+        var h0c = h0.c?.contiguous();
+        var hN = torch.empty([Options.States, batch, h], ScalarType.Float32);
+        var cN = h0c is null ? null : torch.empty([Options.States, batch, h], ScalarType.Float32);
+        var layerInput = data;
+        for (var layer = 0; layer < Options.NumLayers; layer++)
+        {
+            var output = torch.empty([offsets[^1], directions * h], ScalarType.Float32);
+            for (var direction = 0; direction < directions; direction++)
+            {
+                var at = layer * directions + direction;
+                var states = new StateRows(Span(h0h), h0c is null ? default : Span(h0c), Span(hN), cN is null ? default : Span(cN), at * batch * h);
+                Direction(weights[at], layerInput, Span(output), direction, sizes, offsets, states);
+            }
+            layerInput = output;
+        }
+        return (layerInput, new HiddenState(hN, cN));
+    }
+
+    /// <summary>One layer-direction's rows of the initial and final states: h0 and c0 in, h_n and c_n out, from <c>Offset</c>.</summary>
+    private readonly ref struct StateRows(ReadOnlySpan<float> h0, ReadOnlySpan<float> c0, Span<float> hN, Span<float> cN, int offset)
+    {
+        public ReadOnlySpan<float> H0 { get; } = h0.Slice(offset);
+        public ReadOnlySpan<float> C0 { get; } = c0.IsEmpty ? default : c0.Slice(offset);
+        public Span<float> HN { get; } = hN.Slice(offset);
+        public Span<float> CN { get; } = cN.IsEmpty ? default : cN.Slice(offset);
+    }
+
+    /// <summary>
+    /// One layer-direction over the step rows of <paramref name="input"/> (sum, I), into its H columns of
+    /// <paramref name="outputs"/> (sum, D * H). Forward, a sequence that ends keeps its last h and c (its final state);
+    /// backward, a sequence joins at its last step from its initial state: ATen's <c>PackedLayer</c> and
+    /// <c>ReversedPackedLayer</c>, which for equal sizes are the dense walk.
+    /// </summary>
+    private void Direction(CellWeights w, Tensor input, Span<float> outputs, int direction, int[] sizes, int[] offsets, StateRows states)
+    {
+        var h = Hidden;
+        var g = Gates * h;
+        var features = checked((int)input.shape[1]);
+        var rows = offsets[^1];
+        var batch = sizes.Length == 0 ? 0 : sizes[0];
+        var stride = (int)Options.Directions * h;
+        var column = direction * h;
+        var pool = ArrayPool<float>.Shared;
+        var recurrent = pool.Rent(Math.Max(1, batch * g));
+        var cell = states.C0.IsEmpty ? null : pool.Rent(Math.Max(1, batch * h));
+        float[]? inputProducts = null;
+        try
+        {
+            var wHh = Span(w.w_hh);
+            var bIh = w.b_ih is null ? default : Span(w.b_ih);
+            var bHh = w.b_hh is null ? default : Span(w.b_hh);
+            // The input product of every step at once: streamed here for a few rows, LibTorch's product for more.
+            Span<float> projected;
+            using var product = rows > ManagedInputRows ? F.linear(input, w.w_ih, w.b_ih) : null;
+            if (product is not null)
+            {
+                projected = Span(product);
+            }
+            else
+            {
+                inputProducts = pool.Rent(Math.Max(1, rows * g));
+                projected = inputProducts.AsSpan(0, rows * g);
+                Broadcast(bIh, projected, rows, g);
+                RowProducts.Accumulate(Span(w.w_ih), g, features, Span(input), features, rows, projected, g);
+            }
+            if (cell is not null) states.C0.Slice(0, batch * h).CopyTo(cell);
+
+            var reverse = direction == 1;
+            var gates = recurrent.AsSpan(0, batch * g);
+            for (var i = 0; i < sizes.Length; i++)
+            {
+                var t = reverse ? sizes.Length - 1 - i : i;
+                var size = sizes[t];
+                // Rows whose h comes from the step before (forward: t - 1; backward: t + 1); the rest start from h0.
+                var carried = i == 0 ? 0 : reverse ? sizes[t + 1] : size;
+                var before = carried == 0 ? default : outputs.Slice((reverse ? offsets[t + 1] : offsets[t - 1]) * stride + column);
+                Broadcast(bHh, gates, size, g);
+                if (carried > 0) RowProducts.Accumulate(wHh, g, h, before, stride, carried, gates, g);
+                if (size > carried) RowProducts.Accumulate(wHh, g, h, states.H0.Slice(carried * h), h, size - carried, gates.Slice(carried * g), g);
+                var step = outputs.Slice(offsets[t] * stride + column);
+                for (var n = 0; n < size; n++)
+                {
+                    var previous = n < carried ? before.Slice(n * stride, h) : states.H0.Slice(n * h, h);
+                    Cell(projected.Slice((offsets[t] + n) * g, g), gates.Slice(n * g, g), previous,
+                        cell is null ? default : cell.AsSpan(n * h, h), step.Slice(n * stride, h));
+                }
+            }
+
+            // h_n: forward, each sequence's h at its last step; backward, at the first step, where all have joined.
+            var last = reverse ? 0 : sizes.Length - 1;
+            for (var n = 0; n < batch; n++)
+            {
+                while (!reverse && sizes[last] <= n) last--;
+                outputs.Slice((offsets[last] + n) * stride + column, h).CopyTo(states.HN.Slice(n * h, h));
+            }
+            if (cell is not null) cell.AsSpan(0, batch * h).CopyTo(states.CN);
+        }
+        finally
+        {
+            pool.Return(recurrent);
+            if (cell is not null) pool.Return(cell);
+            if (inputProducts is not null) pool.Return(inputProducts);
+        }
+    }
+
+    /// <summary>Every row of <paramref name="into"/> (rows x width) set to <paramref name="bias"/>, or to zero without one.</summary>
+    private static void Broadcast(ReadOnlySpan<float> bias, Span<float> into, int rows, int width)
+    {
+        if (bias.IsEmpty)
+        {
+            into.Slice(0, rows * width).Clear();
+            return;
+        }
+        for (var r = 0; r < rows; r++) bias.CopyTo(into.Slice(r * width, width));
+    }
+
+    /// <summary>
+    /// Whether this engine computes the call: float32 on the CPU, nothing for autograd to record, no dropout draws
+    /// between layers, and every weight contiguous (parameters normally are; a user may assign others). The kinds'
+    /// rule sends only such calls here; a test that forces the engine gets the managed one for any other.
+    /// </summary>
+    private bool Takes(Tensor input, HiddenState h0, bool training)
+    {
+        if (input.dtype != ScalarType.Float32 || input.device_type != DeviceType.CPU) return false;
+        if (training && Options.Dropout > 0 && Options.NumLayers > 1) return false;
+        if (Records(input, h0, weights)) return false;
+        foreach (var w in weights)
+        {
+            if (!w.w_ih.is_contiguous() || !w.w_hh.is_contiguous()) return false;
+            if (w.b_ih is { } b && (!b.is_contiguous() || !w.b_hh!.is_contiguous())) return false;
+        }
+        return true;
+    }
+
+    /// <summary>Whether autograd records a call on <paramref name="input"/>: enabled, and the input, a state or a parameter requires gradients.</summary>
+    internal static bool Records(Tensor input, HiddenState? hx, CellWeights[] weights)
+    {
+        if (!torch.is_grad_enabled()) return false;
+        if (input.requires_grad || hx is { } s && (s.h.requires_grad || s.c?.requires_grad == true)) return true;
+        foreach (var w in weights)
+        {
+            foreach (var name in w.names)
+            {
+                if (w[name].requires_grad) return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>A contiguous float32 CPU tensor's elements, in place.</summary>
+    private static Span<float> Span(Tensor t) => MemoryMarshal.Cast<byte, float>(t.bytes);
+}

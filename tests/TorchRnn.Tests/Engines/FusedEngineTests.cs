@@ -1,0 +1,216 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using NUnit.Framework;
+using TorchRnn.Diagnostics;
+using TorchRnn.Engines;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TorchRnn.Tests.Engines;
+
+/// <summary>
+/// The fused inference engine at the shapes its code paths turn on (batch blocks of 8, 4 and 1 rows; hidden sizes
+/// that are not multiples of the vector width; the input product streamed or LibTorch's; both directions;
+/// batch-first; several layers), each against the kernel check's reference: the managed engine in float64, whose
+/// equations the fixture tests hold to PyTorch's (PyTorchParityTests runs the fused engine on every fixture case too).
+/// </summary>
+public class FusedEngineTests
+{
+    private static IEnumerable<TestCaseData> Shapes()
+    {
+        foreach (var mode in new[] { "LSTM", "GRU", "RNN_TANH", "RNN_RELU" })
+        {
+            // (input, hidden, layers, length, batch, bidirectional, batch_first)
+            foreach (var (i, h, layers, length, batch, bidi, batchFirst) in new[]
+                     {
+                         (5L, 6L, 2L, 1L, 1L, false, false), (16L, 16L, 1L, 1L, 8L, false, false), (7L, 24L, 2L, 1L, 11L, true, false),
+                         (3L, 200L, 1L, 1L, 3L, false, true), (33L, 17L, 3L, 4L, 2L, true, true), (8L, 40L, 2L, 9L, 16L, false, false),
+                         (1L, 1L, 1L, 3L, 1L, false, false), (12L, 8L, 2L, 6L, 5L, true, false),
+                     })
+            {
+                yield return new TestCaseData(mode, i, h, layers, length, batch, bidi, batchFirst)
+                    .SetArgDisplayNames(mode, $"{i}->{h}x{layers}", $"L{length}", $"N{batch}", bidi ? "bidirectional" : "one-way", batchFirst ? "batch_first" : "time-first");
+            }
+        }
+    }
+
+    [TestCaseSource(nameof(Shapes))]
+    public void Forward_NoGrad_MatchesTheFloat64Reference(string mode, long inputSize, long hidden, long layers, long length, long batch, bool bidirectional, bool batchFirst)
+    {
+        using var scope = torch.NewDisposeScope();
+        torch.manual_seed(7);
+        var module = nn.RNNBase(mode, inputSize, hidden, layers, batch_first: batchFirst, bidirectional: bidirectional);
+        module.eval();
+        var x = batchFirst ? torch.randn(batch, length, inputSize) : torch.randn(length, batch, inputSize);
+        var states = layers * (bidirectional ? 2 : 1);
+        var h0 = torch.randn(states, batch, hidden);
+        var c0 = torch.randn(states, batch, hidden);
+        var hx = mode == "LSTM" ? new HiddenState(h0, c0) : new HiddenState(h0);
+        var (output, h_n) = Fused(module, m => m.call(x, hx));
+
+        using var noGrad = torch.no_grad();
+        var reference = new ManagedRecurrence(module.Options, Array.ConvertAll(module.Weights, w => w.Float64()));
+        var (expected, expectedState) = reference.Run(x.to(ScalarType.Float64), new HiddenState(h0.to(ScalarType.Float64), hx.c?.to(ScalarType.Float64)), false);
+        Assert.Multiple(() =>
+        {
+            Assert.That(output.shape, Is.EqualTo(expected.shape), "output shape");
+            Assert.That(MaxDifference(output, expected), Is.LessThan(2e-5), "output");
+            Assert.That(MaxDifference(h_n.h, expectedState.h), Is.LessThan(2e-5), "h_n");
+            if (h_n.c is not null) Assert.That(MaxDifference(h_n.c, expectedState.c!), Is.LessThan(2e-5), "c_n");
+        });
+    }
+
+    private static IEnumerable<TestCaseData> PackedShapes()
+    {
+        foreach (var mode in new[] { "LSTM", "GRU", "RNN_TANH" })
+        {
+            foreach (var bidirectional in new[] { false, true })
+            {
+                yield return new TestCaseData(mode, new long[] { 5, 3, 3, 1 }, bidirectional).SetArgDisplayNames(mode, "lengths 5,3,3,1", bidirectional ? "bidirectional" : "one-way");
+                yield return new TestCaseData(mode, new long[] { 2, 7, 4, 7, 1, 3, 6, 2, 5, 1, 4 }, bidirectional).SetArgDisplayNames(mode, "11 unsorted", bidirectional ? "bidirectional" : "one-way");
+            }
+        }
+    }
+
+    [TestCaseSource(nameof(PackedShapes))]
+    public void ForwardPacked_NoGrad_MatchesTheFloat64Reference(string mode, long[] lengths, bool bidirectional)
+    {
+        // Forward, sequences that end keep their state; backward, they join from h0: ATen's packed layers.
+        using var scope = torch.NewDisposeScope();
+        torch.manual_seed(11);
+        var module = nn.RNNBase(mode, 5, 20, 2, bidirectional: bidirectional);
+        module.eval();
+        var sequences = lengths.Select(l => torch.randn(l, 5)).ToArray();
+        var packed = nn.utils.rnn.pack_sequence(sequences, enforce_sorted: false);
+        var states = 2 * (bidirectional ? 2 : 1);
+        var hx = new HiddenState(torch.randn(states, lengths.Length, 20), mode == "LSTM" ? torch.randn(states, lengths.Length, 20) : null);
+        var (output, h_n) = Fused(module, m => m.call(packed, hx));
+        using var noGrad = torch.no_grad();
+
+        module.ForcedEngine = Engine.Managed;
+        module.to(ScalarType.Float64);
+        var wide = nn.utils.rnn.pack_sequence(sequences.Select(x => x.to(ScalarType.Float64)).ToArray(), enforce_sorted: false);
+        var (expected, expectedState) = module.call(wide, new HiddenState(hx.h.to(ScalarType.Float64), hx.c?.to(ScalarType.Float64)));
+        Assert.Multiple(() =>
+        {
+            Assert.That(MaxDifference(output.data, expected.data), Is.LessThan(2e-5), "output");
+            Assert.That(MaxDifference(h_n.h, expectedState.h), Is.LessThan(2e-5), "h_n");
+            if (h_n.c is not null) Assert.That(MaxDifference(h_n.c, expectedState.c!), Is.LessThan(2e-5), "c_n");
+        });
+    }
+
+    [Test]
+    public void Forward_GenerationLoop_StateFedBack_MatchesTheCellsAndFreesEveryStep()
+    {
+        using var scope = torch.NewDisposeScope();
+        torch.manual_seed(3);
+        var lstm = nn.LSTM(12, 20, 2);
+        lstm.eval();
+        var x = torch.randn(1, 2, 12);
+        using var noGrad = torch.no_grad();
+        HiddenState Run(Engine engine, int steps)
+        {
+            lstm.ForcedEngine = engine;
+            HiddenState? state = null;
+            for (var t = 0; t < steps; t++)
+            {
+                using var step = torch.NewDisposeScope();
+                var (_, next) = lstm.call(x, state);
+                state?.Dispose();
+                state = next.MoveToOuterDisposeScope();
+            }
+            return state!.Value;
+        }
+
+        var cells = Run(Engine.Cells, 20);
+        Run(Engine.Fused, 2).Dispose();
+        var live = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        var fused = Run(Engine.Fused, 20);
+        Assert.That(DisposeScopeManager.Statistics.ThreadTotalLiveCount, Is.EqualTo(live + 2), "only the last state (h and c) lives on");
+        Assert.That(MaxDifference(fused.h, cells.h), Is.LessThan(1e-5));
+        Assert.That(MaxDifference(fused.c!, cells.c!), Is.LessThan(1e-5));
+    }
+
+    [Test]
+    public void Forward_ForcedWithAutograd_GivesTheGradientsOfAnEngineAutogradRecords()
+    {
+        // The fused engine records nothing for autograd; asked for anyway, the call goes to the managed engine.
+        using var scope = torch.NewDisposeScope();
+        torch.manual_seed(5);
+        var gru = nn.GRU(4, 6, 2);
+        var x = torch.randn(3, 2, 4, requires_grad: true);
+        gru.ForcedEngine = Engine.Fused;
+        var (output, _) = gru.call(x);
+        output.sum().backward();
+        Assert.That(x.grad, Is.Not.Null);
+        Assert.That(gru.get_parameter("weight_hh_l1")!.grad, Is.Not.Null);
+    }
+
+    [Test]
+    public void Forward_NonContiguousWeight_StillRight()
+    {
+        // A weight the engine cannot read in place (a user's transposed copy) sends the call to the managed engine.
+        using var scope = torch.NewDisposeScope();
+        torch.manual_seed(9);
+        var rnn = nn.RNN(6, 6);
+        rnn.eval();
+        var x = torch.randn(1, 3, 6);
+        using var noGrad = torch.no_grad();
+        rnn.ForcedEngine = Engine.Managed;
+        var square = torch.randn(6, 6).t();
+        rnn.get_parameter("weight_hh_l0")!.set_(square);
+        Assume.That(rnn.get_parameter("weight_hh_l0")!.is_contiguous(), Is.False);
+        var (expected, _) = rnn.call(x);
+        rnn.ForcedEngine = Engine.Fused;
+        var (output, _) = rnn.call(x);
+        Assert.That(MaxDifference(output, expected), Is.LessThan(1e-6));
+    }
+
+    private static IEnumerable<TestCaseData> Products()
+    {
+        foreach (var (rows, cols, count) in new[] { (1, 1, 1), (3, 7, 1), (5, 16, 4), (9, 24, 8), (8, 200, 10), (7, 33, 17), (4, 8, 3), (12, 512, 9) })
+            yield return new TestCaseData(rows, cols, count).SetArgDisplayNames($"{rows}x{cols}", $"{count} rows");
+    }
+
+    [TestCaseSource(nameof(Products))]
+    public void Accumulate_AddsEachWeightRowDotEachInputRow(int rows, int cols, int count)
+    {
+        var random = new Random(rows * 1000 + cols * 10 + count);
+        float Next() => (float)(random.NextDouble() * 2 - 1);
+        var w = Enumerable.Range(0, rows * cols).Select(_ => Next()).ToArray();
+        const int xStride = 3, yPad = 2;
+        var x = Enumerable.Range(0, count * (cols + xStride)).Select(_ => Next()).ToArray();
+        var y = Enumerable.Range(0, count * (rows + yPad)).Select(_ => Next()).ToArray();
+        var expected = y.Select(v => (double)v).ToArray();
+        for (var m = 0; m < count; m++)
+        {
+            for (var r = 0; r < rows; r++)
+            {
+                for (var k = 0; k < cols; k++) expected[m * (rows + yPad) + r] += (double)w[r * cols + k] * x[m * (cols + xStride) + k];
+            }
+        }
+        RowProducts.Accumulate(w, rows, cols, x, cols + xStride, count, y, rows + yPad);
+        for (var i = 0; i < y.Length; i++) Assert.That(y[i], Is.EqualTo(expected[i]).Within(1e-4), $"y[{i}]");
+    }
+
+    /// <summary>
+    /// The call under no_grad on the fused engine itself: the module gets a guard of its own, and every verdict the
+    /// kernel check gave the fused engine must be right (were it wrong, the check would have answered with the managed
+    /// engine's result and hidden the fault from these tests).
+    /// </summary>
+    private static T Fused<T>(RNNBase module, Func<RNNBase, T> call)
+    {
+        module.ForcedEngine = Engine.Fused;
+        module.Guard = new KernelGuard { Warn = false };
+        T result;
+        using (torch.no_grad()) result = call(module);
+        var verdicts = module.Guard.Verdicts;
+        if (KernelCheck.Enabled) Assert.That(verdicts.Select(v => v.Kernel), Has.Some.Contains("fused"), "the fused engine ran");
+        Assert.That(verdicts.Where(v => !v.Right), Is.Empty, "the kernel check found the fused engine right");
+        module.Guard = KernelGuard.Shared;
+        return result;
+    }
+
+    private static double MaxDifference(Tensor a, Tensor b) => (a.to(ScalarType.Float64) - b.to(ScalarType.Float64)).abs().max().item<double>();
+}
