@@ -1,5 +1,6 @@
 using System;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using TorchRnn.Kinds;
 
 namespace TorchRnn.Engines;
@@ -15,6 +16,7 @@ internal sealed class FusedGru(SequenceOptions options, CellWeights[] weights, S
     protected override int Gates => 3;
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void Cell(Span<float> input, Span<float> recurrent, ReadOnlySpan<float> previous, Span<float> cell, Span<float> next)
     {
         var h = next.Length;

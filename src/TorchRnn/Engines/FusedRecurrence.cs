@@ -1,5 +1,6 @@
 using System;
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using TorchRnn.Kinds;
 using TorchSharp;
@@ -117,6 +118,7 @@ internal abstract class FusedRecurrence(SequenceOptions options, CellWeights[] w
     /// backward, a sequence joins at its last step from its initial state: ATen's <c>PackedLayer</c> and
     /// <c>ReversedPackedLayer</c>, which for equal sizes are the dense walk.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // the step loop: fully optimised from the first call
     private void Direction(CellWeights w, Tensor input, Span<float> outputs, int direction, int[] sizes, int[] offsets, StateRows states)
     {
         var h = Hidden;

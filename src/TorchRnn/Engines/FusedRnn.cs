@@ -1,5 +1,6 @@
 using System;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using TorchRnn.Kinds;
 
 namespace TorchRnn.Engines;
@@ -12,6 +13,7 @@ internal sealed class FusedRnn(SequenceOptions options, CellWeights[] weights, S
     protected override int Gates => 1;
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void Cell(Span<float> input, Span<float> recurrent, ReadOnlySpan<float> previous, Span<float> cell, Span<float> next)
     {
         TensorPrimitives.Add(input, recurrent, next);

@@ -19,6 +19,7 @@ internal static class RowProducts
     /// Adds W x^T into y: for m &lt; <paramref name="count"/> and r &lt; <paramref name="rows"/>,
     /// y[m * yStride + r] += Σ_k w[r * cols + k] * x[m * xStride + k].
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // SIMD loops: fully optimised from the first call, not after tiering
     public static void Accumulate(ReadOnlySpan<float> w, int rows, int cols, ReadOnlySpan<float> x, int xStride, int count,
         Span<float> y, int yStride)
     {
@@ -38,6 +39,7 @@ internal static class RowProducts
 
     // Eight input rows, two weight rows at a time: 16 accumulators, two weight loads and eight input loads for every
     // 16 fused multiply-adds, within AVX-512's 32 registers.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Rows8(ref float w, int rows, int cols, ref float x, int xs, ref float y, int ys)
     {
         var r = 0;
@@ -118,6 +120,7 @@ internal static class RowProducts
     }
 
     // Four input rows, two weight rows at a time, in the machine's natural vector width (AVX2's 16 registers hold them).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Rows4(ref float w, int rows, int cols, ref float x, int xs, ref float y, int ys)
     {
         var r = 0;
@@ -164,6 +167,7 @@ internal static class RowProducts
 
     // One input row (batch 1, the generation step): four weight rows at a time, so four independent sums hide the
     // latency of the multiply-adds while the weights stream in.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Rows1(ref float w, int rows, int cols, ref float x, ref float y)
     {
         var r = 0;

@@ -46,18 +46,18 @@ public class EngineChoiceTests
     {
         // Generation and streaming: one step of every kind, up to FusedMaxBatch rows.
         yield return Inference("LSTM", ScalarType.Float32, length: 1, batch: 1, packed: false, Engine.Fused).SetName("{m}_InferenceStepLstm_TakesFused");
-        yield return Inference("GRU", ScalarType.Float32, length: 1, batch: 16, packed: false, Engine.Fused).SetName("{m}_InferenceStepGruBatch16_TakesFused");
+        yield return Inference("GRU", ScalarType.Float32, length: 1, batch: 32, packed: false, Engine.Fused).SetName("{m}_InferenceStepGruBatch32_TakesFused");
         yield return Inference("RNN_RELU", ScalarType.Float32, length: 1, batch: 8, packed: false, Engine.Fused).SetName("{m}_InferenceStepRnn_TakesFused");
         // Sequences: GRU and RNN at any length; LSTM's whole-sequence kernel wins from two steps.
         yield return Inference("GRU", ScalarType.Float32, length: 35, batch: 10, packed: false, Engine.Fused).SetName("{m}_InferenceSequenceGru_TakesFused");
         yield return Inference("LSTM", ScalarType.Float32, length: 35, batch: 10, packed: false, Engine.Native).SetName("{m}_InferenceSequenceLstm_TakesNative");
         // Larger batches, float64 and packed input keep the rules above.
-        yield return Inference("LSTM", ScalarType.Float32, length: 1, batch: 17, packed: false, Engine.Cells).SetName("{m}_InferenceStepBatch17_TakesCells");
+        yield return Inference("LSTM", ScalarType.Float32, length: 1, batch: 33, packed: false, Engine.Cells).SetName("{m}_InferenceStepBatch33_TakesCells");
         yield return Inference("GRU", ScalarType.Float64, length: 1, batch: 1, packed: false, Engine.Native).SetName("{m}_InferenceFloat64_TakesNative");
         // Packed inference: the fused engine for every kind (LibTorch's packed kernels project the input step by step).
         yield return Inference("LSTM", ScalarType.Float32, length: 30, batch: 4, packed: true, Engine.Fused).SetName("{m}_InferencePackedLstm_TakesFused");
-        yield return Inference("GRU", ScalarType.Float32, length: 30, batch: 16, packed: true, Engine.Fused).SetName("{m}_InferencePackedGru_TakesFused");
-        yield return Inference("LSTM", ScalarType.Float32, length: 30, batch: 17, packed: true, Engine.Managed).SetName("{m}_InferencePackedBatch17_TakesManaged");
+        yield return Inference("GRU", ScalarType.Float32, length: 30, batch: 32, packed: true, Engine.Fused).SetName("{m}_InferencePackedGru_TakesFused");
+        yield return Inference("LSTM", ScalarType.Float32, length: 30, batch: 33, packed: true, Engine.Managed).SetName("{m}_InferencePackedBatch33_TakesManaged");
     }
 
     private static TestCaseData Inference(string mode, ScalarType dtype, long length, long batch, bool packed, Engine expected)
