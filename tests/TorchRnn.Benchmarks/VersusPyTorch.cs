@@ -27,7 +27,7 @@ public static class VersusPyTorch
         var python = "/usr/bin/python3";
         var script = "pytorch_bench.py";
         var outDir = "BenchmarkDotNet.Artifacts/versus-pytorch";
-        IReadOnlyList<Workload> workloads = Workload.All;
+        IReadOnlyList<Workload> workloads = Workload.Builtin;
         for (var i = 0; i < args.Count; i++)
         {
             switch (args[i])

@@ -14,7 +14,8 @@ namespace TorchRnn.Benchmarks;
 /// </summary>
 public sealed record Workload(string Name, string What, Func<IWorkloadRun> Create)
 {
-    public static readonly IReadOnlyList<Workload> All =
+    /// <summary>pytorch_bench.py's workloads: the default of <c>--versus-pytorch</c>; the others need their own <c>--script</c>.</summary>
+    public static readonly IReadOnlyList<Workload> Builtin =
     [
         Step("lstm-step-256", "LSTM", 256, 1),
         Step("lstm-step-512x8", "LSTM", 512, 8),
@@ -32,6 +33,12 @@ public sealed record Workload(string Name, string What, Func<IWorkloadRun> Creat
         Dense("lstm-tutorial-train", "nn.LSTM(5, 6, 2) on (1, 3, 5), forward + backward", "LSTM", 5, 6, 2, 1, 3, 0, train: true),
         Dense("lstm-medium", "nn.LSTM(64, 128, 2) on (50, 32, 64), forward", "LSTM", 64, 128, 2, 50, 32, 0, train: false),
         Dense("gru-medium", "nn.GRU(64, 128, 2) on (50, 32, 64), forward", "GRU", 64, 128, 2, 50, 32, 0, train: false),
+    ];
+
+    /// <summary>Every workload: <see cref="Builtin"/>, then the LayerNormLSTM (custom_lstm_bench.py) and regularised LSTM (awd_bench.py) ones.</summary>
+    public static readonly IReadOnlyList<Workload> All =
+    [
+        .. Builtin,
         LayerNorm("lnlstm-forward-small", 200, 200, 35, 10, train: false),
         LayerNorm("lnlstm-train-small", 200, 200, 35, 10, train: true),
         LayerNorm("lnlstm-forward-medium", 64, 128, 50, 32, train: false),

@@ -31,8 +31,11 @@ internal abstract class FusedRecurrence(SequenceOptions options, CellWeights[] w
     /// <summary>The module's options.</summary>
     protected SequenceOptions Options { get; } = options;
 
-    /// <summary>H.</summary>
+    /// <summary>H (H_cell): the gates' and c's width.</summary>
     protected int Hidden { get; } = checked((int)options.HiddenSize);
+
+    /// <summary>H_out: h's width, <c>proj_size</c> when an LSTM projects h (h = W_hr (o * tanh(c))), else H.</summary>
+    private int Out { get; } = checked((int)options.OutputSize);
 
     /// <summary>How many gates are stacked in each weight: RNN 1, GRU 3, LSTM 4.</summary>
     protected abstract int Gates { get; }
@@ -84,18 +87,20 @@ internal abstract class FusedRecurrence(SequenceOptions options, CellWeights[] w
         for (var t = 0; t < sizes.Length; t++) offsets[t + 1] = offsets[t] + sizes[t];
         var directions = (int)Options.Directions;
         var h = Hidden;
+        var width = Out;
         var h0h = h0.h.contiguous();
         var h0c = h0.c?.contiguous();
-        var hN = torch.empty([Options.States, batch, h], ScalarType.Float32);
+        var hN = torch.empty([Options.States, batch, width], ScalarType.Float32);
         var cN = h0c is null ? null : torch.empty([Options.States, batch, h], ScalarType.Float32);
         var layerInput = data;
         for (var layer = 0; layer < Options.NumLayers; layer++)
         {
-            var output = torch.empty([offsets[^1], directions * h], ScalarType.Float32);
+            var output = torch.empty([offsets[^1], directions * width], ScalarType.Float32);
             for (var direction = 0; direction < directions; direction++)
             {
                 var at = layer * directions + direction;
-                var states = new StateRows(Span(h0h), h0c is null ? default : Span(h0c), Span(hN), cN is null ? default : Span(cN), at * batch * h);
+                var states = new StateRows(Span(h0h), h0c is null ? default : Span(h0c), Span(hN), cN is null ? default : Span(cN),
+                    at * batch * width, at * batch * h);
                 Direction(weights[at], layerInput, Span(output), direction, sizes, offsets, states);
             }
             layerInput = output;
@@ -103,18 +108,18 @@ internal abstract class FusedRecurrence(SequenceOptions options, CellWeights[] w
         return (layerInput, new HiddenState(hN, cN));
     }
 
-    /// <summary>One layer-direction's rows of the initial and final states: h0 and c0 in, h_n and c_n out, from <c>Offset</c>.</summary>
-    private readonly ref struct StateRows(ReadOnlySpan<float> h0, ReadOnlySpan<float> c0, Span<float> hN, Span<float> cN, int offset)
+    /// <summary>One layer-direction's rows of the initial and final states: h0 and c0 in, h_n and c_n out, from their offsets.</summary>
+    private readonly ref struct StateRows(ReadOnlySpan<float> h0, ReadOnlySpan<float> c0, Span<float> hN, Span<float> cN, int hOffset, int cOffset)
     {
-        public ReadOnlySpan<float> H0 { get; } = h0.Slice(offset);
-        public ReadOnlySpan<float> C0 { get; } = c0.IsEmpty ? default : c0.Slice(offset);
-        public Span<float> HN { get; } = hN.Slice(offset);
-        public Span<float> CN { get; } = cN.IsEmpty ? default : cN.Slice(offset);
+        public ReadOnlySpan<float> H0 { get; } = h0.Slice(hOffset);
+        public ReadOnlySpan<float> C0 { get; } = c0.IsEmpty ? default : c0.Slice(cOffset);
+        public Span<float> HN { get; } = hN.Slice(hOffset);
+        public Span<float> CN { get; } = cN.IsEmpty ? default : cN.Slice(cOffset);
     }
 
     /// <summary>
-    /// One layer-direction over the step rows of <paramref name="input"/> (sum, I), into its H columns of
-    /// <paramref name="outputs"/> (sum, D * H). Forward, a sequence that ends keeps its last h and c (its final state);
+    /// One layer-direction over the step rows of <paramref name="input"/> (sum, I), into its H_out columns of
+    /// <paramref name="outputs"/> (sum, D * H_out). Forward, a sequence that ends keeps its last h and c (its final state);
     /// backward, a sequence joins at its last step from its initial state: ATen's <c>PackedLayer</c> and
     /// <c>ReversedPackedLayer</c>, which for equal sizes are the dense walk.
     /// </summary>
@@ -122,19 +127,23 @@ internal abstract class FusedRecurrence(SequenceOptions options, CellWeights[] w
     private void Direction(CellWeights w, Tensor input, Span<float> outputs, int direction, int[] sizes, int[] offsets, StateRows states)
     {
         var h = Hidden;
+        var width = Out;
         var g = Gates * h;
         var features = checked((int)input.shape[1]);
         var rows = offsets[^1];
         var batch = sizes.Length == 0 ? 0 : sizes[0];
-        var stride = (int)Options.Directions * h;
-        var column = direction * h;
+        var stride = (int)Options.Directions * width;
+        var column = direction * width;
         var pool = ArrayPool<float>.Shared;
         var recurrent = pool.Rent(Math.Max(1, batch * g));
         var cell = states.C0.IsEmpty ? null : pool.Rent(Math.Max(1, batch * h));
+        // With projections each row's h (H) is made here, then projected into the output (H_out).
+        var unprojected = w.w_hr is null ? null : pool.Rent(Math.Max(1, batch * h));
         float[]? inputProducts = null;
         try
         {
             var wHh = Span(w.w_hh);
+            var wHr = w.w_hr is null ? default : Span(w.w_hr);
             var bIh = w.b_ih is null ? default : Span(w.b_ih);
             var bHh = w.b_hh is null ? default : Span(w.b_hh);
             // The input product of every step at once: streamed here for a few rows, LibTorch's product for more.
@@ -163,14 +172,20 @@ internal abstract class FusedRecurrence(SequenceOptions options, CellWeights[] w
                 var carried = i == 0 ? 0 : reverse ? sizes[t + 1] : size;
                 var before = carried == 0 ? default : outputs.Slice((reverse ? offsets[t + 1] : offsets[t - 1]) * stride + column);
                 Broadcast(bHh, gates, size, g);
-                if (carried > 0) RowProducts.Accumulate(wHh, g, h, before, stride, carried, gates, g);
-                if (size > carried) RowProducts.Accumulate(wHh, g, h, states.H0.Slice(carried * h), h, size - carried, gates.Slice(carried * g), g);
+                if (carried > 0) RowProducts.Accumulate(wHh, g, width, before, stride, carried, gates, g);
+                if (size > carried)
+                    RowProducts.Accumulate(wHh, g, width, states.H0.Slice(carried * width), width, size - carried, gates.Slice(carried * g), g);
                 var step = outputs.Slice(offsets[t] * stride + column);
                 for (var n = 0; n < size; n++)
                 {
-                    var previous = n < carried ? before.Slice(n * stride, h) : states.H0.Slice(n * h, h);
+                    var previous = n < carried ? before.Slice(n * stride, width) : states.H0.Slice(n * width, width);
                     Cell(projected.Slice((offsets[t] + n) * g, g), gates.Slice(n * g, g), previous,
-                        cell is null ? default : cell.AsSpan(n * h, h), step.Slice(n * stride, h));
+                        cell is null ? default : cell.AsSpan(n * h, h), unprojected is null ? step.Slice(n * stride, h) : unprojected.AsSpan(n * h, h));
+                }
+                if (unprojected is not null)
+                {
+                    for (var n = 0; n < size; n++) step.Slice(n * stride, width).Clear();
+                    RowProducts.Accumulate(wHr, width, h, unprojected, h, size, step, stride);
                 }
             }
 
@@ -179,7 +194,7 @@ internal abstract class FusedRecurrence(SequenceOptions options, CellWeights[] w
             for (var n = 0; n < batch; n++)
             {
                 while (!reverse && sizes[last] <= n) last--;
-                outputs.Slice((offsets[last] + n) * stride + column, h).CopyTo(states.HN.Slice(n * h, h));
+                outputs.Slice((offsets[last] + n) * stride + column, width).CopyTo(states.HN.Slice(n * width, width));
             }
             if (cell is not null) cell.AsSpan(0, batch * h).CopyTo(states.CN);
         }
@@ -187,6 +202,7 @@ internal abstract class FusedRecurrence(SequenceOptions options, CellWeights[] w
         {
             pool.Return(recurrent);
             if (cell is not null) pool.Return(cell);
+            if (unprojected is not null) pool.Return(unprojected);
             if (inputProducts is not null) pool.Return(inputProducts);
         }
     }
@@ -216,6 +232,7 @@ internal abstract class FusedRecurrence(SequenceOptions options, CellWeights[] w
         {
             if (!w.w_ih.is_contiguous() || !w.w_hh.is_contiguous()) return false;
             if (w.b_ih is { } b && (!b.is_contiguous() || !w.b_hh!.is_contiguous())) return false;
+            if (w.w_hr is { } r && !r.is_contiguous()) return false;
         }
         return true;
     }

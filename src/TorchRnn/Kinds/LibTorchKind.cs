@@ -61,10 +61,10 @@ internal abstract class LibTorchKind(string name, bool hasCell, long gateCount) 
     /// The rule, measured on a 2-core AMD EPYC VM with LibTorch 2.10 (tests/TorchRnn.Benchmarks, <c>--engines</c>;
     /// tests/TorchRnn.Benchmarks/results/2026-12-03-engines.md and the README's Performance section):
     /// <list type="number">
-    /// <item>No native module (LSTM with <c>proj_size</c>): <see cref="Engine.Managed"/>, the only engine with projections.</item>
+    /// <item>On the CPU, float32 input of at most <see cref="FusedMaxBatch"/> sequences, no autograd, no dropout draws,
+    /// a call the kind's <see cref="FusedTakes"/> accepts: <see cref="Engine.Fused"/> (generation, streaming, evaluation).</item>
+    /// <item>No native module (LSTM with <c>proj_size</c>): <see cref="Engine.Managed"/>, the other engine with projections.</item>
     /// <item>Not on the CPU: <see cref="Engine.Native"/> (cuDNN, dense and packed).</item>
-    /// <item>float32 input of at most <see cref="FusedMaxBatch"/> sequences, no autograd, no dropout draws, a call the
-    /// kind's <see cref="FusedTakes"/> accepts: <see cref="Engine.Fused"/> (generation, streaming, evaluation).</item>
     /// <item>Packed input on the CPU: <see cref="PackedEngine"/>.</item>
     /// <item>One time step on the CPU: <see cref="SingleStepEngine"/>.</item>
     /// <item>Otherwise: <see cref="Engine.Native"/>.</item>
@@ -72,11 +72,11 @@ internal abstract class LibTorchKind(string name, bool hasCell, long gateCount) 
     /// </summary>
     internal sealed override Engine ChooseEngine(SequenceOptions o, in EngineCall call)
     {
+        var inference = call.Device == DeviceType.CPU && !call.Grad && call.DType == ScalarType.Float32 && call.Batch <= FusedMaxBatch
+            && !(call.Training && o.Dropout > 0 && o.NumLayers > 1);
+        if (inference && FusedTakes(o, call)) return Engine.Fused;
         if (o.ProjSize > 0) return Engine.Managed;
         if (call.Device != DeviceType.CPU) return Engine.Native;
-        if (!call.Grad && call.DType == ScalarType.Float32 && call.Batch <= FusedMaxBatch && FusedTakes(call)
-            && !(call.Training && o.Dropout > 0 && o.NumLayers > 1))
-            return Engine.Fused;
         if (call.Packed) return PackedEngine;
         return call.Length == 1 ? SingleStepEngine(call.DType) : Engine.Native;
     }
@@ -93,7 +93,7 @@ internal abstract class LibTorchKind(string name, bool hasCell, long gateCount) 
     /// Whether the fused engine takes an inference call: GRU's and RNN's, dense or packed, at any length (their native
     /// kernels are ATen's loop, slower at every size measured).
     /// </summary>
-    protected virtual bool FusedTakes(in EngineCall call) => true;
+    protected virtual bool FusedTakes(SequenceOptions o, in EngineCall call) => true;
 
     /// <summary>This kind's <see cref="FusedRecurrence"/>: every built-in kind has one.</summary>
     internal abstract override FusedRecurrence CreateFused(SequenceOptions o, CellWeights[] weights, SequenceEngine fallback);

@@ -71,6 +71,13 @@ public class EngineChoiceTests
     }
 
     [Test]
+    public void EngineFor_ProjectionsInInference_TakeFused([Values(1, 2, 50)] long length, [Values] bool packed)
+    {
+        using var lstm = nn.LSTM(4, 6, 2, proj_size: 3);
+        Assert.That(lstm.EngineFor(length, packed, batch: 8, grad: false), Is.EqualTo(Engine.Fused));
+    }
+
+    [Test]
     public void EngineFor_InferenceInTrainingWithDropout_KeepsTheDrawingEngines()
     {
         // Dropout between layers draws masks in training even without autograd: the fused engine draws none.

@@ -29,22 +29,29 @@ public class FusedEngineTests
                          (1L, 1L, 1L, 3L, 1L, false, false), (12L, 8L, 2L, 6L, 5L, true, false),
                      })
             {
-                yield return new TestCaseData(mode, i, h, layers, length, batch, bidi, batchFirst)
+                yield return new TestCaseData(mode, i, h, layers, length, batch, bidi, batchFirst, 0L)
                     .SetArgDisplayNames(mode, $"{i}->{h}x{layers}", $"L{length}", $"N{batch}", bidi ? "bidirectional" : "one-way", batchFirst ? "batch_first" : "time-first");
             }
+        }
+        // LSTM with projections: h (H_out) = W_hr (o * tanh(c)), c of H.
+        foreach (var (i, h, p, layers, length, batch, bidi) in new[] { (5L, 8L, 3L, 2L, 1L, 1L, false), (16L, 40L, 24L, 2L, 7L, 9L, true), (64L, 128L, 64L, 1L, 5L, 32L, false) })
+        {
+            yield return new TestCaseData("LSTM", i, h, layers, length, batch, bidi, false, p)
+                .SetArgDisplayNames("LSTM", $"{i}->{h}x{layers}", $"proj {p}", $"L{length}", $"N{batch}", bidi ? "bidirectional" : "one-way");
         }
     }
 
     [TestCaseSource(nameof(Shapes))]
-    public void Forward_NoGrad_MatchesTheFloat64Reference(string mode, long inputSize, long hidden, long layers, long length, long batch, bool bidirectional, bool batchFirst)
+    public void Forward_NoGrad_MatchesTheFloat64Reference(string mode, long inputSize, long hidden, long layers, long length, long batch, bool bidirectional,
+        bool batchFirst, long projSize)
     {
         using var scope = torch.NewDisposeScope();
         torch.manual_seed(7);
-        var module = nn.RNNBase(mode, inputSize, hidden, layers, batch_first: batchFirst, bidirectional: bidirectional);
+        var module = nn.RNNBase(mode, inputSize, hidden, layers, batch_first: batchFirst, bidirectional: bidirectional, proj_size: projSize);
         module.eval();
         var x = batchFirst ? torch.randn(batch, length, inputSize) : torch.randn(length, batch, inputSize);
         var states = layers * (bidirectional ? 2 : 1);
-        var h0 = torch.randn(states, batch, hidden);
+        var h0 = torch.randn(states, batch, projSize > 0 ? projSize : hidden);
         var c0 = torch.randn(states, batch, hidden);
         var hx = mode == "LSTM" ? new HiddenState(h0, c0) : new HiddenState(h0);
         var (output, h_n) = Fused(module, m => m.call(x, hx));
