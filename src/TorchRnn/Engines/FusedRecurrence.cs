@@ -1,6 +1,7 @@
 using System;
 using System.Buffers;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using System.Runtime.InteropServices;
 using TorchRnn.Kinds;
 using TorchSharp;
@@ -27,6 +28,20 @@ internal abstract class FusedRecurrence(SequenceOptions options, CellWeights[] w
 {
     /// <summary>Up to this many rows (steps x batch) a layer's input product is streamed here too; above it LibTorch's product wins.</summary>
     internal const int ManagedInputRows = 16;
+
+    /// <summary>
+    /// From this many steps of at least <see cref="TransposeFromRows"/> rows, with h of at most
+    /// <see cref="TransposeUpToColumns"/>, the recurrent products run over transposed weights: at 64 and 128 columns
+    /// and 32 rows they took 0.3 to 0.45 of the row-by-row products' time (whose sums across lanes cost most where a
+    /// row is short), at 200 to 512 columns 0.8 to 1.0, not worth the transposition (0.1 to 1.8 ms a call).
+    /// </summary>
+    internal const int TransposeFromSteps = 8;
+
+    /// <summary>See <see cref="TransposeFromSteps"/>.</summary>
+    internal const int TransposeUpToColumns = 128;
+
+    /// <summary>See <see cref="TransposeFromSteps"/>: below four rows the transposed product's blocks go unfilled.</summary>
+    internal const int TransposeFromRows = 4;
 
     /// <summary>The module's options.</summary>
     protected SequenceOptions Options { get; } = options;
@@ -139,11 +154,19 @@ internal abstract class FusedRecurrence(SequenceOptions options, CellWeights[] w
         var cell = states.C0.IsEmpty ? null : pool.Rent(Math.Max(1, batch * h));
         // With projections each row's h (H) is made here, then projected into the output (H_out).
         var unprojected = w.w_hr is null ? null : pool.Rent(Math.Max(1, batch * h));
+        // Over a sequence of a few rows or more, the recurrent weights transposed once make each step's products
+        // multiply-adds alone (no sums across lanes); for one step the transposition would cost a pass of its own.
+        var transposed = sizes.Length >= TransposeFromSteps && batch >= TransposeFromRows && width <= TransposeUpToColumns
+            && Vector512.IsHardwareAccelerated;
+        var hhT = transposed ? pool.Rent(RowProducts.TransposedStride(g) * width) : null;
+        var hrT = transposed && w.w_hr is not null ? pool.Rent(RowProducts.TransposedStride(width) * h) : null;
         float[]? inputProducts = null;
         try
         {
             var wHh = Span(w.w_hh);
             var wHr = w.w_hr is null ? default : Span(w.w_hr);
+            if (hhT is not null) RowProducts.Transpose(wHh, g, width, hhT);
+            if (hrT is not null) RowProducts.Transpose(wHr, width, h, hrT);
             var bIh = w.b_ih is null ? default : Span(w.b_ih);
             var bHh = w.b_hh is null ? default : Span(w.b_hh);
             // The input product of every step at once: streamed here for a few rows, LibTorch's product for more.
@@ -172,9 +195,8 @@ internal abstract class FusedRecurrence(SequenceOptions options, CellWeights[] w
                 var carried = i == 0 ? 0 : reverse ? sizes[t + 1] : size;
                 var before = carried == 0 ? default : outputs.Slice((reverse ? offsets[t + 1] : offsets[t - 1]) * stride + column);
                 Broadcast(bHh, gates, size, g);
-                if (carried > 0) RowProducts.Accumulate(wHh, g, width, before, stride, carried, gates, g);
-                if (size > carried)
-                    RowProducts.Accumulate(wHh, g, width, states.H0.Slice(carried * width), width, size - carried, gates.Slice(carried * g), g);
+                if (carried > 0) Product(wHh, hhT, g, width, before, stride, carried, gates, g);
+                if (size > carried) Product(wHh, hhT, g, width, states.H0.Slice(carried * width), width, size - carried, gates.Slice(carried * g), g);
                 var step = outputs.Slice(offsets[t] * stride + column);
                 for (var n = 0; n < size; n++)
                 {
@@ -185,7 +207,7 @@ internal abstract class FusedRecurrence(SequenceOptions options, CellWeights[] w
                 if (unprojected is not null)
                 {
                     for (var n = 0; n < size; n++) step.Slice(n * stride, width).Clear();
-                    RowProducts.Accumulate(wHr, width, h, unprojected, h, size, step, stride);
+                    Product(wHr, hrT, width, h, unprojected, h, size, step, stride);
                 }
             }
 
@@ -203,8 +225,18 @@ internal abstract class FusedRecurrence(SequenceOptions options, CellWeights[] w
             pool.Return(recurrent);
             if (cell is not null) pool.Return(cell);
             if (unprojected is not null) pool.Return(unprojected);
+            if (hhT is not null) pool.Return(hhT);
+            if (hrT is not null) pool.Return(hrT);
             if (inputProducts is not null) pool.Return(inputProducts);
         }
+    }
+
+    /// <summary>y += W x^T for <paramref name="count"/> rows of x: over the transposed copy when there is one.</summary>
+    private static void Product(ReadOnlySpan<float> w, float[]? transposed, int rows, int cols, ReadOnlySpan<float> x, int xStride, int count,
+        Span<float> y, int yStride)
+    {
+        if (transposed is null) RowProducts.Accumulate(w, rows, cols, x, xStride, count, y, yStride);
+        else RowProducts.AccumulateTransposed(w, transposed, rows, cols, x, xStride, count, y, yStride);
     }
 
     /// <summary>Every row of <paramref name="into"/> (rows x width) set to <paramref name="bias"/>, or to zero without one.</summary>

@@ -205,6 +205,112 @@ internal static class RowProducts
     }
 
     /// <summary>
+    /// The row length of <see cref="Transpose"/>'s W^T for W of <paramref name="rows"/> rows: 16 floats longer, so that
+    /// with power-of-two sizes (1024, 2048 gate rows) consecutive rows do not land in the same cache sets.
+    /// </summary>
+    public static int TransposedStride(int rows) => rows + 16;
+
+    /// <summary>W^T (cols, rows), its rows <see cref="TransposedStride"/> apart, of a row-major W (rows, cols): the layout <see cref="AccumulateTransposed"/> reads.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Transpose(ReadOnlySpan<float> w, int rows, int cols, Span<float> t)
+    {
+        var stride = TransposedStride(rows);
+        if (w.Length < rows * cols || t.Length < stride * cols) throw new ArgumentException("A transpose's spans are shorter than its sizes.");
+        // Blocks of 16 x 16 keep both sides' lines in the cache.
+        ref var source = ref MemoryMarshal.GetReference(w);
+        ref var target = ref MemoryMarshal.GetReference(t);
+        for (var r0 = 0; r0 < rows; r0 += 16)
+        {
+            var rEnd = Math.Min(r0 + 16, rows);
+            for (var c0 = 0; c0 < cols; c0 += 16)
+            {
+                var cEnd = Math.Min(c0 + 16, cols);
+                for (var r = r0; r < rEnd; r++)
+                {
+                    ref var row = ref Unsafe.Add(ref source, r * cols);
+                    for (var c = c0; c < cEnd; c++) Unsafe.Add(ref target, c * stride + r) = Unsafe.Add(ref row, c);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Accumulate"/> over W^T (cols, rows) from <see cref="Transpose"/> as well as W: y[m * yStride + r] +=
+    /// Σ_k x[m * xStride + k] * W[r, k]. No sums across vector lanes: each input element is broadcast and multiplied
+    /// into 64 outputs of four input rows at a time, so a product with few columns (a projected LSTM's 64) costs its
+    /// multiply-adds alone; the rows and outputs those blocks leave go through <see cref="Accumulate"/> on W. Worth its
+    /// transposition over a sequence, not for one step.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void AccumulateTransposed(ReadOnlySpan<float> w, ReadOnlySpan<float> wt, int rows, int cols, ReadOnlySpan<float> x, int xStride,
+        int count, Span<float> y, int yStride)
+    {
+        if (wt.Length < TransposedStride(rows) * cols || x.Length < (count - 1) * xStride + cols || y.Length < (count - 1) * yStride + rows)
+            throw new ArgumentException("A product's spans are shorter than its sizes.");
+        if (!Vector512.IsHardwareAccelerated)
+        {
+            Accumulate(w, rows, cols, x, xStride, count, y, yStride);
+            return;
+        }
+        var blockRows = rows / 64 * 64;
+        var blockInputs = count / 4 * 4;
+        ref var w0 = ref MemoryMarshal.GetReference(wt);
+        ref var x0 = ref MemoryMarshal.GetReference(x);
+        ref var y0 = ref MemoryMarshal.GetReference(y);
+        for (var r = 0; r < blockRows; r += 64)
+        {
+            for (var m = 0; m < blockInputs; m += 4)
+                Columns4x64(ref w0, TransposedStride(rows), cols, ref Unsafe.Add(ref x0, m * xStride), xStride, ref Unsafe.Add(ref y0, m * yStride + r), yStride, r);
+        }
+        if (blockInputs < count && blockRows > 0)
+            Accumulate(w, blockRows, cols, x.Slice(blockInputs * xStride), xStride, count - blockInputs, y.Slice(blockInputs * yStride), yStride);
+        if (blockRows < rows) Accumulate(w.Slice(blockRows * cols), rows - blockRows, cols, x, xStride, count, y.Slice(blockRows), yStride);
+    }
+
+    // Four input rows by 64 outputs: 16 accumulators; per input column four weight loads, four broadcasts, 16
+    // multiply-adds.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Columns4x64(ref float wt, int stride, int cols, ref float x, int xs, ref float y, int ys, int r)
+    {
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, b0 = default, b1 = default, b2 = default, b3 = default;
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, d0 = default, d1 = default, d2 = default, d3 = default;
+        for (var k = 0; k < cols; k++)
+        {
+            ref var row = ref Unsafe.Add(ref wt, k * stride + r);
+            var w0 = Vector512.LoadUnsafe(ref row);
+            var w1 = Vector512.LoadUnsafe(ref row, 16);
+            var w2 = Vector512.LoadUnsafe(ref row, 32);
+            var w3 = Vector512.LoadUnsafe(ref row, 48);
+            var v = Vector512.Create(Unsafe.Add(ref x, k));
+            a0 = Vector512.FusedMultiplyAdd(w0, v, a0); a1 = Vector512.FusedMultiplyAdd(w1, v, a1);
+            a2 = Vector512.FusedMultiplyAdd(w2, v, a2); a3 = Vector512.FusedMultiplyAdd(w3, v, a3);
+            v = Vector512.Create(Unsafe.Add(ref x, xs + k));
+            b0 = Vector512.FusedMultiplyAdd(w0, v, b0); b1 = Vector512.FusedMultiplyAdd(w1, v, b1);
+            b2 = Vector512.FusedMultiplyAdd(w2, v, b2); b3 = Vector512.FusedMultiplyAdd(w3, v, b3);
+            v = Vector512.Create(Unsafe.Add(ref x, 2 * xs + k));
+            c0 = Vector512.FusedMultiplyAdd(w0, v, c0); c1 = Vector512.FusedMultiplyAdd(w1, v, c1);
+            c2 = Vector512.FusedMultiplyAdd(w2, v, c2); c3 = Vector512.FusedMultiplyAdd(w3, v, c3);
+            v = Vector512.Create(Unsafe.Add(ref x, 3 * xs + k));
+            d0 = Vector512.FusedMultiplyAdd(w0, v, d0); d1 = Vector512.FusedMultiplyAdd(w1, v, d1);
+            d2 = Vector512.FusedMultiplyAdd(w2, v, d2); d3 = Vector512.FusedMultiplyAdd(w3, v, d3);
+        }
+        Store(ref y, a0, a1, a2, a3);
+        Store(ref Unsafe.Add(ref y, ys), b0, b1, b2, b3);
+        Store(ref Unsafe.Add(ref y, 2 * ys), c0, c1, c2, c3);
+        Store(ref Unsafe.Add(ref y, 3 * ys), d0, d1, d2, d3);
+    }
+
+    /// <summary>Adds four vectors into 64 consecutive outputs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(ref float y, Vector512<float> v0, Vector512<float> v1, Vector512<float> v2, Vector512<float> v3)
+    {
+        (Vector512.LoadUnsafe(ref y) + v0).StoreUnsafe(ref y);
+        (Vector512.LoadUnsafe(ref y, 16) + v1).StoreUnsafe(ref y, 16);
+        (Vector512.LoadUnsafe(ref y, 32) + v2).StoreUnsafe(ref y, 32);
+        (Vector512.LoadUnsafe(ref y, 48) + v3).StoreUnsafe(ref y, 48);
+    }
+
+    /// <summary>
     /// The lane sums of eight vectors at once, in the order [v0, v2, v4, v6, v1, v3, v5, v7]: halves added, then 128-bit
     /// lanes paired and two rounds of horizontal adds (about half the instructions of eight separate sums).
     /// </summary>
