@@ -75,7 +75,8 @@ internal static class RowProducts
             }
             if (k + 8 <= cols)
             {
-                // Eight more columns (H = 200, ...) in the low half, so the scalar tail is under eight.
+                // Eight more columns (H = 200, ...) in the low half, so the scalar tail is under eight. Written out like
+                // the loop above: the JIT keeps the 16 accumulators in registers only as locals of one method.
                 var va = Half(ref wa, k);
                 var vb = Half(ref wb, k);
                 var v = Half(ref x, k);
