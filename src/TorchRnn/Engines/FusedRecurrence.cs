@@ -70,13 +70,14 @@ internal abstract class FusedRecurrence(SequenceOptions options, CellWeights[] w
     {
         if (!Takes(input, h0, training)) return fallback.Run(input, h0, training);
         using var scope = torch.NewDisposeScope();
-        var x = (Options.BatchFirst ? input.transpose(0, 1) : input).contiguous();
-        var length = checked((int)x.shape[0]);
-        var batch = checked((int)x.shape[1]);
+        var x = Contiguous(Options.BatchFirst ? input.transpose(0, 1) : input);
+        var shape = x.shape;
+        var length = checked((int)shape[0]);
+        var batch = checked((int)shape[1]);
         var sizes = new int[length];
         Array.Fill(sizes, batch);
-        var (data, h_n) = Stack(x.view(length * batch, x.shape[2]), sizes, h0);
-        var output = data.view(length, batch, data.shape[1]);
+        // (L, N, H_in) rows are the (L * N, H_in) rows: the layers read and write them in place, with no views between.
+        var (output, h_n) = Stack(x, sizes, h0, [shape[0], shape[1]]);
         if (Options.BatchFirst) output = output.transpose(0, 1);
         return (output.MoveToOuterDisposeScope(), h_n.MoveToOuterDisposeScope());
     }
@@ -86,16 +87,17 @@ internal abstract class FusedRecurrence(SequenceOptions options, CellWeights[] w
     {
         if (!Takes(data, h0, training)) return fallback.RunPacked(data, batchSizes, h0, training);
         using var scope = torch.NewDisposeScope();
-        var (output, h_n) = Stack(data.contiguous(), Array.ConvertAll(batchSizes, b => checked((int)b)), h0);
+        var (output, h_n) = Stack(Contiguous(data), Array.ConvertAll(batchSizes, b => checked((int)b)), h0, []);
         return (output.MoveToOuterDisposeScope(), h_n.MoveToOuterDisposeScope());
     }
 
     /// <summary>
     /// The layers over <paramref name="data"/>: the rows of every step one after another (sum of
     /// <paramref name="sizes"/>, H_in), step t holding the first sizes[t] sequences, as a packed sequence's data (a dense
-    /// batch is the case of equal sizes). Returns the output rows (sum, D * H) and h_n, c_n (S, sizes[0], H).
+    /// batch is the case of equal sizes). Returns the output rows (sum, D * H), shaped (<paramref name="leading"/>, D * H)
+    /// when given, and h_n, c_n (S, sizes[0], H).
     /// </summary>
-    private (Tensor data, HiddenState h_n) Stack(Tensor data, int[] sizes, HiddenState h0)
+    private (Tensor data, HiddenState h_n) Stack(Tensor data, int[] sizes, HiddenState h0, long[] leading)
     {
         var batch = sizes.Length == 0 ? 0 : sizes[0];
         var offsets = new int[sizes.Length + 1];
@@ -103,20 +105,23 @@ internal abstract class FusedRecurrence(SequenceOptions options, CellWeights[] w
         var directions = (int)Options.Directions;
         var h = Hidden;
         var width = Out;
-        var h0h = h0.h.contiguous();
-        var h0c = h0.c?.contiguous();
+        var h0h = Contiguous(h0.h);
+        var h0c = h0.c is null ? null : Contiguous(h0.c);
         var hN = torch.empty([Options.States, batch, width], ScalarType.Float32);
         var cN = h0c is null ? null : torch.empty([Options.States, batch, h], ScalarType.Float32);
+        ReadOnlySpan<float> h0Rows = Span(h0h), c0Rows = h0c is null ? default : Span(h0c);
+        Span<float> hNRows = Span(hN), cNRows = cN is null ? default : Span(cN);
+        long[] outputShape = leading.Length == 0 ? [offsets[^1], directions * width] : [.. leading, directions * width];
         var layerInput = data;
         for (var layer = 0; layer < Options.NumLayers; layer++)
         {
-            var output = torch.empty([offsets[^1], directions * width], ScalarType.Float32);
+            var output = torch.empty(outputShape, ScalarType.Float32);
+            var outputRows = Span(output);
             for (var direction = 0; direction < directions; direction++)
             {
                 var at = layer * directions + direction;
-                var states = new StateRows(Span(h0h), h0c is null ? default : Span(h0c), Span(hN), cN is null ? default : Span(cN),
-                    at * batch * width, at * batch * h);
-                Direction(weights[at], layerInput, Span(output), direction, sizes, offsets, states);
+                var states = new StateRows(h0Rows, c0Rows, hNRows, cNRows, at * batch * width, at * batch * h);
+                Direction(weights[at], layerInput, outputRows, direction, sizes, offsets, states);
             }
             layerInput = output;
         }
@@ -144,7 +149,7 @@ internal abstract class FusedRecurrence(SequenceOptions options, CellWeights[] w
         var h = Hidden;
         var width = Out;
         var g = Gates * h;
-        var features = checked((int)input.shape[1]);
+        var features = checked((int)input.shape[^1]);
         var rows = offsets[^1];
         var batch = sizes.Length == 0 ? 0 : sizes[0];
         var stride = (int)Options.Directions * width;
@@ -283,6 +288,9 @@ internal abstract class FusedRecurrence(SequenceOptions options, CellWeights[] w
         }
         return false;
     }
+
+    /// <summary>The tensor itself when contiguous (no new handle), else a contiguous copy.</summary>
+    private static Tensor Contiguous(Tensor t) => t.is_contiguous() ? t : t.contiguous();
 
     /// <summary>A contiguous float32 CPU tensor's elements, in place.</summary>
     private static Span<float> Span(Tensor t) => MemoryMarshal.Cast<byte, float>(t.bytes);
