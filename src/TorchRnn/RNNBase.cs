@@ -259,7 +259,7 @@ public abstract class RNNBase : RecurrentModule<(Tensor output, HiddenState h_n)
 
     /// <summary>
     /// The engine a call of <paramref name="length"/> steps of <paramref name="batch"/> rows takes, by the kind's rule
-    /// unless a test forced one; <paramref name="grad"/>: whether autograd records the call (<see cref="FusedRecurrence.Records"/>).
+    /// unless a test forced one; <paramref name="grad"/>: whether autograd records the call (<see cref="SequenceEngine.Records"/>).
     /// </summary>
     internal Engine EngineFor(long length, bool packed, long batch = 1, bool grad = true)
         => ForcedEngine ?? Options.Kind.ChooseEngine(Options,
@@ -342,7 +342,7 @@ public abstract class RNNBase : RecurrentModule<(Tensor output, HiddenState h_n)
             : null;
         CheckStates(x, hx, h, c, stateInserted, batch, length, hint);
 
-        var engine = EngineOf(EngineFor(length, packed: false, batch, FusedRecurrence.Records(input, hx, _weights)));
+        var engine = EngineOf(EngineFor(length, packed: false, batch, SequenceEngine.Records(input, hx, _weights)));
         // Batched input with a state, the common case, needs no dispose scope: it has no temporaries.
         if (batched && hx is { } given) return engine.Run(input, given, training);
 
@@ -408,7 +408,7 @@ public abstract class RNNBase : RecurrentModule<(Tensor output, HiddenState h_n)
         var c = hx?.c is null ? default : TensorInfo.Of(hx.Value.c);
         CheckStates(x, hx, h, c, -1, batch, batchSizes.Length, hint: null);
 
-        var engine = EngineOf(EngineFor(batchSizes.Length, packed: true, batch, FusedRecurrence.Records(data, hx, _weights)));
+        var engine = EngineOf(EngineFor(batchSizes.Length, packed: true, batch, SequenceEngine.Records(data, hx, _weights)));
         using var scope = torch.NewDisposeScope();
         var state = hx is { } s0
             ? new HiddenState(Permute(s0.h, input.sorted_indices), s0.c is null ? null : Permute(s0.c, input.sorted_indices))

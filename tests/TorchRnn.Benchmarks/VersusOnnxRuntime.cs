@@ -128,8 +128,10 @@ public static class VersusOnnxRuntime
         SessionOptions options, int rounds, double warmUpSeconds, double pauseSeconds)
     {
         torch.manual_seed(0);
-        using var module = nn.RNNBase(c.Mode, c.Hidden, c.Hidden, Layers);
-        using var x = torch.randn(1, c.Batch, c.Hidden);
+        var module = nn.RNNBase(c.Mode, c.Hidden, c.Hidden, Layers);
+        var x = torch.randn(1, c.Batch, c.Hidden);
+        // The step owns the module and the input from here.
+        using var torchStep = new StepRun(module, x);
         var weightBytes = module.named_parameters()
             .Where(p => p.name.StartsWith("weight_ih", StringComparison.Ordinal) || p.name.StartsWith("weight_hh", StringComparison.Ordinal))
             .Sum(p => p.parameter.numel() * p.parameter.element_size());
@@ -137,7 +139,6 @@ public static class VersusOnnxRuntime
         using var session = Export(module, x, options);
         long[] inputShape = [1, c.Batch, c.Hidden];
         var input = x.data<float>().ToArray();
-        using var torchStep = new TorchStep(module, x);
         using var ortStep = new OrtStep(session, input, inputShape, [Layers, c.Batch, c.Hidden]);
         using var streaming = new StreamingStep(session, input, inputShape);
 

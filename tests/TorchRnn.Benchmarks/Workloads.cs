@@ -129,17 +129,26 @@ public interface IWorkloadRun : IDisposable
     void Call();
 }
 
+/// <summary>
+/// One generation step as an application writes it (pytorch_bench.py's <c>StepRun</c>): under no_grad,
+/// <c>(_, state) = m.call(x, state)</c> in a dispose scope, so that nothing the call makes outlives it but the new state,
+/// and the previous state disposed. Owns the module and the input. <c>--versus-pytorch</c> and
+/// <c>--versus-onnxruntime</c> both time it.
+/// </summary>
 internal sealed class StepRun(RNNBase module, Tensor x) : IWorkloadRun
 {
     private HiddenState? _state;
 
+    /// <summary>The state the last call returned (null before the first: zeros).</summary>
+    public HiddenState? State => _state;
+
     public void Call()
     {
+        using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        var (output, state) = module.call(x, _state);
-        output.Dispose();
+        var (_, state) = module.call(x, _state);
         _state?.Dispose();
-        _state = state;
+        _state = state.MoveToOuterDisposeScope();
     }
 
     public void Dispose()

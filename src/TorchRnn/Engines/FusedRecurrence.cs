@@ -274,21 +274,6 @@ internal abstract class FusedRecurrence(SequenceOptions options, CellWeights[] w
         return true;
     }
 
-    /// <summary>Whether autograd records a call on <paramref name="input"/>: enabled, and the input, a state or a parameter requires gradients.</summary>
-    internal static bool Records(Tensor input, HiddenState? hx, CellWeights[] weights)
-    {
-        if (!torch.is_grad_enabled()) return false;
-        if (input.requires_grad || hx is { } s && (s.h.requires_grad || s.c?.requires_grad == true)) return true;
-        foreach (var w in weights)
-        {
-            foreach (var name in w.names)
-            {
-                if (w[name].requires_grad) return true;
-            }
-        }
-        return false;
-    }
-
     /// <summary>The tensor itself when contiguous (no new handle), else a contiguous copy.</summary>
     private static Tensor Contiguous(Tensor t) => t.is_contiguous() ? t : t.contiguous();
 

@@ -1,3 +1,5 @@
+using TorchRnn.Kinds;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace TorchRnn.Engines;
@@ -28,4 +30,19 @@ internal abstract class SequenceEngine
     /// </summary>
     /// <returns>The packed output data (sum of lengths, D * H_out) and each sequence's final states, in packed order.</returns>
     public abstract (Tensor data, HiddenState h_n) RunPacked(Tensor data, long[] batchSizes, HiddenState h0, bool training);
+
+    /// <summary>Whether autograd records a call on <paramref name="input"/>: enabled, and the input, a state or a parameter requires gradients.</summary>
+    public static bool Records(Tensor input, HiddenState? hx, CellWeights[] weights)
+    {
+        if (!torch.is_grad_enabled()) return false;
+        if (input.requires_grad || hx is { } s && (s.h.requires_grad || s.c?.requires_grad == true)) return true;
+        foreach (var w in weights)
+        {
+            foreach (var name in w.names)
+            {
+                if (w[name].requires_grad) return true;
+            }
+        }
+        return false;
+    }
 }
