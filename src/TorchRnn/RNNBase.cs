@@ -33,9 +33,11 @@ public abstract class RNNBase : RecurrentModule<(Tensor output, HiddenState h_n)
     private ManagedRecurrence _managed = null!;
     private CellRecurrence? _cells;
     private FusedRecurrence? _fused;
+    private SequenceEngine? _fusedTraining;
     private GuardedSequence? _guardedNative;
     private GuardedSequence? _guardedCells;
     private GuardedSequence? _guardedFused;
+    private GuardedSequence? _guardedFusedTraining;
     private Func<SequenceEngine, SequenceEngine>? _kernelDouble;
 
     private protected RNNBase(RecurrentKind kind, long input_size, long hidden_size, long num_layers, bool bias,
@@ -274,6 +276,7 @@ public abstract class RNNBase : RecurrentModule<(Tensor output, HiddenState h_n)
         Engine.Native => _guardedNative ?? (SequenceEngine)_managed,
         Engine.Cells => _guardedCells ?? (SequenceEngine)_managed,
         Engine.Fused => _guardedFused ?? (SequenceEngine)_managed,
+        Engine.FusedTraining => _guardedFusedTraining ?? (SequenceEngine)_managed,
         _ => _managed,
     };
 
@@ -289,6 +292,7 @@ public abstract class RNNBase : RecurrentModule<(Tensor output, HiddenState h_n)
         // finalizer releases only their native handles).
         _cells = _native is null ? null : new CellRecurrence(Options, _weights, ParameterDevice, ParameterInfo.DType);
         _fused = Options.Kind.CreateFused(Options, _weights, _managed);
+        _fusedTraining = Options.Kind.CreateFusedTraining(Options, _weights, _managed);
         WrapKernels();
     }
 
@@ -303,6 +307,8 @@ public abstract class RNNBase : RecurrentModule<(Tensor output, HiddenState h_n)
         // A vendor kernel found wrong hands its calls to the fused engine (which hands what it does not take, and its
         // own calls if it were found wrong, to the managed engine).
         _guardedFused = _fused is null ? null : new GuardedSequence(Substituted(_fused, Engine.Fused), this, _managed);
+        _guardedFusedTraining = _fusedTraining is null ? null
+            : new GuardedSequence(Substituted(_fusedTraining, Engine.FusedTraining), this, _managed);
         var fallback = (SequenceEngine?)_guardedFused ?? _managed;
         _guardedNative = _native is null ? null : new GuardedSequence(Substituted(_native, Engine.Native), this, fallback);
         _guardedCells = _cells is null ? null : new GuardedSequence(Substituted(_cells, Engine.Cells), this, fallback);

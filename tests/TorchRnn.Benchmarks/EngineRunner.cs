@@ -18,6 +18,9 @@ public static class EngineRunner
 {
     private static readonly Engine[] Engines = [Engine.Native, Engine.Cells, Engine.Managed];
 
+    /// <summary>A dense LSTM under autograd also has the fused engine (<see cref="Engine.FusedTraining"/>).</summary>
+    private static readonly Engine[] LstmTrainingEngines = [.. Engines, Engine.FusedTraining];
+
     /// <summary>(hidden size = input size, batch): the tutorial's, a medium batch, one-step generation, a wider batch.</summary>
     private static readonly (long Hidden, long Batch)[] Sizes = [(6, 3), (128, 32), (256, 1), (512, 8)];
 
@@ -49,8 +52,8 @@ public static class EngineRunner
             .AppendLine($"- {rounds} rounds; each round times a block (about {blockSeconds * 1000:F0} ms) of each engine, in rotating order. Times are medians per call; ratios are medians over rounds of engine / Native.")
             .AppendLine("- Modules have 2 layers with input size = hidden size, state given; packed rows: one layer (64, 128), 32 sequences of 10 to 100 steps.")
             .AppendLine()
-            .AppendLine("| mode | H | N | L | pass | threads | Native | Cells | Managed | Cells/Native | Managed/Native |")
-            .AppendLine("|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|");
+            .AppendLine("| mode | H | N | L | pass | threads | Native | Cells | Managed | FusedTraining | Cells/Native | Managed/Native | FusedTraining/Native |")
+            .AppendLine("|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var threads in Selection.Threads)
         {
             torch.set_num_threads(threads);
@@ -66,7 +69,7 @@ public static class EngineRunner
                             using var module = nn.RNNBase(mode, hidden, hidden, 2);
                             using var x = torch.randn(length, batch, hidden).requires_grad_(train);
                             var h0 = State(mode, 2, batch, hidden);
-                            var row = Compare(module, () =>
+                            var row = Compare(module, mode == "LSTM" && train ? LstmTrainingEngines : Engines, () =>
                             {
                                 using var scope = torch.NewDisposeScope();
                                 using var noGrad = train ? null : torch.no_grad();
@@ -87,7 +90,7 @@ public static class EngineRunner
                     using var packed = nn.utils.rnn.pack_sequence(sequences, enforce_sorted: false);
                     foreach (var s in sequences) s.Dispose();
                     packed.data.requires_grad_(train);
-                    var row = Compare(module, () =>
+                    var row = Compare(module, Engines, () =>
                     {
                         using var scope = torch.NewDisposeScope();
                         using var noGrad = train ? null : torch.no_grad();
@@ -109,11 +112,13 @@ public static class EngineRunner
         => string.Create(CultureInfo.InvariantCulture,
             $"| {mode} | {hidden} | {batch} | {length} | {(train ? "forward+backward" : "forward")} | {threads} | " +
             $"{Stats.Format(row[Engine.Native].Time)} | {Stats.Format(row[Engine.Cells].Time)} | {Stats.Format(row[Engine.Managed].Time)} | " +
-            $"{row[Engine.Cells].Ratio:F2} | {row[Engine.Managed].Ratio:F2} |");
+            $"{(row.TryGetValue(Engine.FusedTraining, out var f) ? Stats.Format(f.Time) : "")} | " +
+            $"{row[Engine.Cells].Ratio:F2} | {row[Engine.Managed].Ratio:F2} | " +
+            $"{(row.TryGetValue(Engine.FusedTraining, out var r) ? r.Ratio.ToString("F2", CultureInfo.InvariantCulture) : "")} |");
 
-    private static Dictionary<Engine, (double Time, double Ratio)> Compare(RNNBase module, Action call, int rounds, double blockSeconds)
+    private static Dictionary<Engine, (double Time, double Ratio)> Compare(RNNBase module, Engine[] engines, Action call, int rounds, double blockSeconds)
     {
-        foreach (var engine in Engines)
+        foreach (var engine in engines)
         {
             module.ForcedEngine = engine;
             for (var i = 0; i < 2; i++) call();
@@ -121,19 +126,19 @@ public static class EngineRunner
         module.ForcedEngine = Engine.Native;
         var calls = 1;
         while (Stats.Time(call, calls) < blockSeconds && calls < 1 << 16) calls *= 2;
-        var times = Engines.ToDictionary(e => e, _ => new List<double>());
+        var times = engines.ToDictionary(e => e, _ => new List<double>());
         for (var r = 0; r < rounds; r++)
         {
-            for (var k = 0; k < Engines.Length; k++)
+            for (var k = 0; k < engines.Length; k++)
             {
-                var engine = Engines[(k + r) % Engines.Length];
+                var engine = engines[(k + r) % engines.Length];
                 module.ForcedEngine = engine;
                 times[engine].Add(Stats.Time(call, calls) / calls);
             }
         }
         module.ForcedEngine = null;
         var native = times[Engine.Native];
-        return Engines.ToDictionary(e => e, e => (Stats.Median(times[e]), Stats.Median(times[e].Zip(native, (a, b) => a / b))));
+        return engines.ToDictionary(e => e, e => (Stats.Median(times[e]), Stats.Median(times[e].Zip(native, (a, b) => a / b))));
     }
 
 }

@@ -25,14 +25,16 @@ public class PyTorchParityTests
            select new TestCaseData(c, d).SetArgDisplayNames(c.Module, c.Name, d);
 
     /// <summary>
-    /// Every sequence case once per engine that can compute it (with projections only the managed one exists), so a
+    /// Every sequence case once per engine that can compute it (with projections the managed one and, for LSTM, the fused
+    /// one under autograd), so a
     /// call that the kinds' <c>ChooseEngine</c> sends to any engine is checked against PyTorch, gradients and dropout
     /// draws included.
     /// </summary>
     private static IEnumerable<TestCaseData> EngineCases()
         => from c in Fixtures.All()
            where c.Module is "RNN" or "LSTM" or "GRU"
-           from engine in c.ProjSize > 0 ? [Engine.Managed] : new[] { Engine.Native, Engine.Cells, Engine.Managed }
+           from engine in (c.ProjSize > 0 ? [Engine.Managed] : new[] { Engine.Native, Engine.Cells, Engine.Managed })
+               .Concat(c.Module == "LSTM" ? [Engine.FusedTraining] : [])
            select new TestCaseData(c, engine.ToString()).SetArgDisplayNames(c.Module, c.Name, engine.ToString());
 
     /// <summary>

@@ -23,4 +23,11 @@ internal enum Engine
     /// products and gates in managed SIMD code with no dispatch or allocation per step.
     /// </summary>
     Fused,
+
+    /// <summary>
+    /// TorchRnn's fused LSTM under autograd (<see cref="FusedLstmTraining"/>): float32 on the CPU, dense input, one
+    /// autograd node per call whose forward is the fused steps and whose backward is hand-written backpropagation
+    /// through time.
+    /// </summary>
+    FusedTraining,
 }

@@ -237,7 +237,7 @@ internal abstract class FusedRecurrence(SequenceOptions options, CellWeights[] w
     }
 
     /// <summary>y += W x^T for <paramref name="count"/> rows of x: over the transposed copy when there is one.</summary>
-    private static void Product(ReadOnlySpan<float> w, float[]? transposed, int rows, int cols, ReadOnlySpan<float> x, int xStride, int count,
+    internal static void Product(ReadOnlySpan<float> w, float[]? transposed, int rows, int cols, ReadOnlySpan<float> x, int xStride, int count,
         Span<float> y, int yStride)
     {
         if (transposed is null) RowProducts.Accumulate(w, rows, cols, x, xStride, count, y, yStride);
@@ -245,7 +245,7 @@ internal abstract class FusedRecurrence(SequenceOptions options, CellWeights[] w
     }
 
     /// <summary>Every row of <paramref name="into"/> (rows x width) set to <paramref name="bias"/>, or to zero without one.</summary>
-    private static void Broadcast(ReadOnlySpan<float> bias, Span<float> into, int rows, int width)
+    internal static void Broadcast(ReadOnlySpan<float> bias, Span<float> into, int rows, int width)
     {
         if (bias.IsEmpty)
         {

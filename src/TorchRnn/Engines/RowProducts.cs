@@ -1,4 +1,5 @@
 using System;
+using System.Numerics.Tensors;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -266,6 +267,43 @@ internal static class RowProducts
         if (blockInputs < count && blockRows > 0)
             Accumulate(w, blockRows, cols, x.Slice(blockInputs * xStride), xStride, count - blockInputs, y.Slice(blockInputs * yStride), yStride);
         if (blockRows < rows) Accumulate(w.Slice(blockRows * cols), rows - blockRows, cols, x, xStride, count, y.Slice(blockRows), yStride);
+    }
+
+    /// <summary>
+    /// Adds x W into y, W^T's product read from W's own rows: for m &lt; <paramref name="count"/> and p &lt;
+    /// <paramref name="cols"/>, y[m * yStride + p] += Σ_k x[m * xStride + k] * w[k * wStride + p], k &lt;
+    /// <paramref name="rows"/>. Backpropagation's products (dh = dgates W_hh) without a transposed copy: blocks of four
+    /// input rows by 64 outputs as in <see cref="AccumulateTransposed"/>, the rest one input row at a time.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void AccumulateByRows(ReadOnlySpan<float> w, int wStride, int rows, int cols, ReadOnlySpan<float> x, int xStride, int count,
+        Span<float> y, int yStride)
+    {
+        if (count == 0 || rows == 0) return;
+        if (w.Length < (rows - 1) * wStride + cols || x.Length < (count - 1) * xStride + rows || y.Length < (count - 1) * yStride + cols)
+            throw new ArgumentException("A product's spans are shorter than its sizes.");
+        var blockCols = Vector512.IsHardwareAccelerated ? cols / 64 * 64 : 0;
+        var blockInputs = blockCols > 0 ? count / 4 * 4 : 0;
+        ref var w0 = ref MemoryMarshal.GetReference(w);
+        ref var x0 = ref MemoryMarshal.GetReference(x);
+        ref var y0 = ref MemoryMarshal.GetReference(y);
+        for (var r = 0; r < blockCols; r += 64)
+        {
+            for (var m = 0; m < blockInputs; m += 4)
+                Columns4x64(ref w0, wStride, rows, ref Unsafe.Add(ref x0, m * xStride), xStride, ref Unsafe.Add(ref y0, m * yStride + r), yStride, r);
+        }
+        for (var m = 0; m < count; m++)
+        {
+            // Rows the blocks took need only the columns past them.
+            var from = m < blockInputs ? blockCols : 0;
+            if (from == cols) continue;
+            var into = y.Slice(m * yStride + from, cols - from);
+            for (var k = 0; k < rows; k++)
+            {
+                var factor = x[m * xStride + k];
+                if (factor != 0) TensorPrimitives.MultiplyAdd(w.Slice(k * wStride + from, cols - from), factor, into, into);
+            }
+        }
     }
 
     // Four input rows by 64 outputs: 16 accumulators; per input column four weight loads, four broadcasts, 16

@@ -35,6 +35,10 @@ internal sealed class LstmKind : LibTorchKind
         => new FusedLstm(o, weights, fallback);
 
     /// <inheritdoc />
+    internal override SequenceEngine CreateFusedTraining(SequenceOptions o, CellWeights[] weights, SequenceEngine fallback)
+        => new FusedLstmTraining(o, weights, fallback);
+
+    /// <inheritdoc />
     public override RNNCellBase CreateCell(long input_size, long hidden_size, bool bias, Device? device, ScalarType? dtype)
         => nn.LSTMCell(input_size, hidden_size, bias, device, dtype);
 
@@ -75,6 +79,19 @@ internal sealed class LstmKind : LibTorchKind
     /// 35 steps of batch 10: 2.4 ms against 4.9 ms).
     /// </summary>
     protected override bool FusedTakes(SequenceOptions o, in EngineCall call) => call.Packed || call.Length == 1 || o.ProjSize > 0;
+
+    /// <summary>
+    /// Under autograd, the fused LSTM (<see cref="Engine.FusedTraining"/>) where it measured faster than every other
+    /// engine (2-layer LSTMs, one thread; tests/TorchRnn.Benchmarks/results/2026-12-06-engines-training*.md): with
+    /// projections (the managed recurrence is the only other engine); one step up to H = 256 (0.61 to 0.94 of the
+    /// cells' time; at H = 512 the cells win); two to four steps (0.34 to 0.93 of oneDNN's whole-sequence kernel at H
+    /// = 6 to 512); and any length up to H = 32 (at H = 6, 0.40 to 0.45 of oneDNN's at 2 to 50 steps). Longer sequences
+    /// of wider LSTMs stay on oneDNN's kernel, whose blocked products over all steps won there (H = 128, 16 and 50
+    /// steps of 32 sequences: 1.5 and 1.6 times faster than the fused steps).
+    /// </summary>
+    protected override bool FusedTrainingTakes(SequenceOptions o, in EngineCall call)
+        => call.Batch <= FusedMaxBatch
+            && (o.ProjSize > 0 || call.Length is >= 2 and <= 4 || call.Length == 1 && o.HiddenSize <= 256 || o.HiddenSize <= 32);
 
     /// <inheritdoc />
     internal override DirectionSteps Prepare(CellWeights w, Tensor input, long[]? batchSizes, bool training)

@@ -129,6 +129,9 @@ public abstract class RecurrentKind
     /// <summary>The fused inference engine for these options (a built-in kind's); null for a kind without one.</summary>
     internal virtual FusedRecurrence? CreateFused(SequenceOptions o, CellWeights[] weights, SequenceEngine fallback) => null;
 
+    /// <summary>The fused engine under autograd for these options (LSTM's); null for a kind without one.</summary>
+    internal virtual SequenceEngine? CreateFusedTraining(SequenceOptions o, CellWeights[] weights, SequenceEngine fallback) => null;
+
     /// <summary>
     /// The managed steps of one layer-direction with weights <paramref name="w"/> over <paramref name="input"/>, (L, N, I)
     /// when <paramref name="batchSizes"/> is null, else packed (sum of lengths, I). A cell is one step of (1, N, I).

@@ -15,11 +15,15 @@ public class EngineChoiceTests
 {
     private static IEnumerable<TestCaseData> Rules()
     {
-        // One generation step of a float32 LSTM on the CPU avoids oneDNN's fixed cost per call.
-        yield return Rule("LSTM", ScalarType.Float32, length: 1, packed: false, Engine.Cells).SetName("{m}_OneStepFloat32Lstm_TakesCells");
-        // From two steps on the whole-sequence kernel (two steps: it depends on the sizes; four or more: it wins).
-        yield return Rule("LSTM", ScalarType.Float32, length: 2, packed: false, Engine.Native).SetName("{m}_TwoStepLstm_TakesNative");
-        yield return Rule("LSTM", ScalarType.Float32, length: 50, packed: false, Engine.Native).SetName("{m}_LongLstm_TakesNative");
+        // With autograd, a float32 LSTM on the CPU: the fused LSTM under autograd at one step up to H = 256, two to four
+        // steps, and any length up to H = 32; one wider step on the cells (oneDNN's fixed cost per call is most of a
+        // step); longer sequences of wider LSTMs on the whole-sequence kernel.
+        yield return Rule("LSTM", ScalarType.Float32, length: 1, packed: false, Engine.FusedTraining).SetName("{m}_OneStepSmallLstmWithAutograd_TakesFusedTraining");
+        yield return Rule("LSTM", ScalarType.Float32, length: 1, packed: false, Engine.Cells, hidden: 512).SetName("{m}_OneStepWideLstmWithAutograd_TakesCells");
+        yield return Rule("LSTM", ScalarType.Float32, length: 3, packed: false, Engine.FusedTraining, hidden: 512).SetName("{m}_ShortLstmWithAutograd_TakesFusedTraining");
+        yield return Rule("LSTM", ScalarType.Float32, length: 50, packed: false, Engine.FusedTraining, hidden: 32).SetName("{m}_LongNarrowLstmWithAutograd_TakesFusedTraining");
+        yield return Rule("LSTM", ScalarType.Float32, length: 5, packed: false, Engine.Native, hidden: 33).SetName("{m}_LongerWiderLstm_TakesNative");
+        yield return Rule("LSTM", ScalarType.Float32, length: 50, packed: false, Engine.Native, hidden: 128).SetName("{m}_LongLstm_TakesNative");
         // float64 has no oneDNN path; GRU and RNN have none either: their native kernel is one call.
         yield return Rule("LSTM", ScalarType.Float64, length: 1, packed: false, Engine.Native).SetName("{m}_OneStepFloat64Lstm_TakesNative");
         yield return Rule("GRU", ScalarType.Float32, length: 1, packed: false, Engine.Native).SetName("{m}_OneStepGru_TakesNative");
@@ -31,13 +35,13 @@ public class EngineChoiceTests
         yield return Rule("GRU", ScalarType.Float32, length: 30, packed: true, Engine.Cells).SetName("{m}_PackedGru_TakesCells");
     }
 
-    private static TestCaseData Rule(string mode, ScalarType dtype, long length, bool packed, Engine expected)
-        => new(mode, dtype, length, packed, expected.ToString());
+    private static TestCaseData Rule(string mode, ScalarType dtype, long length, bool packed, Engine expected, long hidden = 6)
+        => new(mode, dtype, length, packed, expected.ToString(), hidden);
 
     [TestCaseSource(nameof(Rules))]
-    public void EngineFor(string mode, ScalarType dtype, long length, bool packed, string expected)
+    public void EngineFor(string mode, ScalarType dtype, long length, bool packed, string expected, long hidden)
     {
-        using var module = nn.RNNBase(mode, 4, 6, 2, dtype: dtype);
+        using var module = nn.RNNBase(mode, 4, hidden, 2, dtype: dtype);
         Assert.That(module.EngineFor(length, packed).ToString(), Is.EqualTo(expected));
     }
 
@@ -107,10 +111,17 @@ public class EngineChoiceTests
     }
 
     [Test]
-    public void EngineFor_Projections_TakeManagedWhateverTheCall([Values(1, 2, 50)] long length, [Values] bool packed)
+    public void EngineFor_ProjectionsWithAutograd_TakeFusedTrainingDenseAndManagedPacked([Values(1, 2, 50)] long length, [Values] bool packed)
+    {
+        using var lstm = nn.LSTM(4, 300, 2, proj_size: 3);
+        Assert.That(lstm.EngineFor(length, packed), Is.EqualTo(packed ? Engine.Managed : Engine.FusedTraining));
+    }
+
+    [Test]
+    public void EngineFor_WithAutogradAboveTheFusedBatch_KeepsTheOtherEngines()
     {
         using var lstm = nn.LSTM(4, 6, 2, proj_size: 3);
-        Assert.That(lstm.EngineFor(length, packed), Is.EqualTo(Engine.Managed));
+        Assert.That(lstm.EngineFor(3, packed: false, batch: LibTorchKind.FusedMaxBatch + 1), Is.EqualTo(Engine.Managed));
     }
 
     // The CUDA rule is checked on the rule itself: this machine has no GPU to put a module on.
@@ -124,13 +135,13 @@ public class EngineChoiceTests
     }
 
     [Test]
-    public void Forward_OneStepLstm_RunsOnTheCellsEngine()
+    public void Forward_OneStepWideLstm_RunsOnTheCellsEngine()
     {
         // The rule above is what forward uses: a forced native engine and the chosen one agree, and the chosen one is
         // the cells' (which the engine-parity tests check against PyTorch).
         using var scope = torch.NewDisposeScope();
         torch.manual_seed(0);
-        var lstm = nn.LSTM(4, 6, 2);
+        var lstm = nn.LSTM(4, 300, 2);
         var x = torch.randn(1, 3, 4);
         var (chosen, _) = lstm.call(x);
         lstm.ForcedEngine = Engine.Cells;
@@ -138,6 +149,23 @@ public class EngineChoiceTests
         lstm.ForcedEngine = Engine.Native;
         var (native, _) = lstm.call(x);
         Assert.That(chosen.allclose(cells, 0, 0), Is.True, "bit for bit the cells' result");
-        Assert.That(chosen.allclose(native, 1e-6, 1e-6), Is.True);
+        Assert.That(chosen.allclose(native, 1e-5, 1e-5), Is.True);
+    }
+
+    [Test]
+    public void Forward_TutorialLstmWithAutograd_RunsOnTheFusedTrainingEngine()
+    {
+        using var scope = torch.NewDisposeScope();
+        torch.manual_seed(0);
+        var lstm = nn.LSTM(5, 6, 2);
+        var x = torch.randn(1, 3, 5);
+        var (chosen, _) = lstm.call(x);
+        lstm.ForcedEngine = Engine.FusedTraining;
+        var (fused, _) = lstm.call(x);
+        lstm.ForcedEngine = Engine.Managed;
+        var (managed, _) = lstm.call(x);
+        Assert.That(chosen.allclose(fused, 0, 0), Is.True, "bit for bit the fused engine's result");
+        Assert.That(chosen.requires_grad, Is.True, "recorded for autograd");
+        Assert.That(chosen.allclose(managed, 1e-6, 1e-6), Is.True);
     }
 }
