@@ -176,7 +176,7 @@ public class FusedEngineTests
 
     private static IEnumerable<TestCaseData> Products()
     {
-        foreach (var (rows, cols, count) in new[] { (1, 1, 1), (3, 7, 1), (5, 16, 4), (9, 24, 8), (8, 200, 10), (7, 33, 17), (4, 8, 3), (12, 512, 9), (512, 64, 32), (800, 200, 10), (130, 9, 6) })
+        foreach (var (rows, cols, count) in new[] { (1, 1, 1), (3, 7, 1), (5, 16, 4), (9, 24, 8), (8, 200, 10), (7, 33, 17), (4, 8, 3), (12, 512, 9), (512, 64, 32), (800, 200, 10), (130, 9, 6), (37, 256, 1), (1024, 512, 1) })
             yield return new TestCaseData(rows, cols, count).SetArgDisplayNames($"{rows}x{cols}", $"{count} rows");
     }
 
