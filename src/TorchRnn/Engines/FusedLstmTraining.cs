@@ -20,13 +20,15 @@ namespace TorchRnn.Engines;
 /// (<see cref="FusedLstmFunction"/>). Forward, each layer's input product is one LibTorch matrix product and every step
 /// is the fused engine's: the recurrent products streamed through <see cref="RowProducts"/>, the gates in place with
 /// <c>TensorPrimitives</c>, keeping a tape of the gates, the cells and each layer's output. Backward is backpropagation
-/// through time written out: per step the gates' derivatives in managed SIMD code and two products over transposed
-/// weights, then per layer the weights' gradients as a few LibTorch matrix products over all steps at once. ATen's
-/// autograd LSTM records and replays a dozen operations per step and layer; this records one node per call.
+/// through time written out: per step the gates' derivatives in managed SIMD code and two products that read the
+/// weights' own rows (<see cref="RowProducts.AccumulateByRows"/>), then per layer the weights' gradients as a few
+/// LibTorch matrix products over all steps at once. ATen's autograd LSTM records and replays a dozen operations per step
+/// and layer; this records one node per call.
 /// </summary>
 /// <remarks>
-/// Dense input only; packed input, other dtypes and devices, and dropout between layers in training go to the
-/// fallback. Results agree with PyTorch's to float32 rounding (the same equations; sums grouped differently).
+/// Dense input only; packed input, other dtypes and devices, an empty batch, and dropout between layers in training go
+/// to the fallback. Results and gradients agree with PyTorch's to float32 rounding (the same equations; sums grouped
+/// differently). The tape costs L * N * D * (5 H + H_out) floats per layer, held until the graph is freed.
 /// </remarks>
 internal sealed class FusedLstmTraining(SequenceOptions options, CellWeights[] weights, SequenceEngine fallback) : SequenceEngine
 {
