@@ -56,9 +56,13 @@ internal sealed class FusedLstmFunction : torch.autograd.MultiTensorFunction<Fus
         var weights = saved.GetRange(4, saved.Count - 4).ToArray();
         // An unused result's gradient comes as zeros (TorchSharp makes them from the node's copy of the result's shape).
         static Tensor? Defined(Tensor t) => t is null || t.IsInvalid ? null : t;
-        var (dx, dh0, dc0, dWeights) = engine.Backward(Defined(grad_outputs[0]), Defined(grad_outputs[1]), Defined(grad_outputs[2]),
-            saved[0], saved[1], saved[2], saved[3], weights, inputGrad);
-        List<Tensor> grads = [null!, null!, dx!, dh0, dc0];
+        // With create_graph the gradients must be differentiable themselves, which the written-out backward is not:
+        // then the call is replayed on the managed engine under autograd and differentiated there.
+        var (dx, dh0, dc0, dWeights) = torch.is_grad_enabled()
+            ? engine.BackwardByReplay(Defined(grad_outputs[0]), Defined(grad_outputs[1]), Defined(grad_outputs[2]), saved[0], saved[1], saved[2], weights)
+            : engine.Backward(Defined(grad_outputs[0]), Defined(grad_outputs[1]), Defined(grad_outputs[2]),
+                saved[0], saved[1], saved[2], saved[3], weights, inputGrad);
+        List<Tensor> grads = [null!, null!, dx!, dh0!, dc0!];
         grads.AddRange(dWeights!);
         foreach (var g in grads) g?.MoveToOuterDisposeScope();
         return grads;

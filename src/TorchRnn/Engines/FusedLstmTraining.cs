@@ -285,6 +285,29 @@ internal sealed class FusedLstmTraining(SequenceOptions options, CellWeights[] w
     }
 
     /// <summary>
+    /// The gradients as <see cref="Backward"/> gives them, but differentiable (double backward, <c>create_graph</c>):
+    /// the call replayed on the managed engine under autograd, from the saved input, states and weights, and
+    /// differentiated with the incoming gradients. Null where a tensor needs no gradient.
+    /// </summary>
+    internal (Tensor? dx, Tensor? dh0, Tensor? dc0, Tensor?[] dWeights) BackwardByReplay(Tensor? dOutput, Tensor? dhN, Tensor? dcN,
+        Tensor x, Tensor h0, Tensor c0, Tensor?[] w)
+    {
+        var (output, state) = fallback.Run(options.BatchFirst ? x.transpose(0, 1) : x, new HiddenState(h0, c0), false);
+        if (options.BatchFirst) output = output.transpose(0, 1);
+        List<Tensor> results = [output, state.h, state.c!];
+        List<Tensor> incoming = [dOutput ?? torch.zeros_like(output), dhN ?? torch.zeros_like(state.h), dcN ?? torch.zeros_like(state.c!)];
+        Tensor?[] all = [x, h0, c0, .. w];
+        var wanted = all.Where(t => t is not null && t.requires_grad).Cast<Tensor>().ToList();
+        var grads = torch.autograd.grad(results, wanted, incoming, retain_graph: true, create_graph: true, allow_unused: true);
+        var byInput = new Tensor?[all.Length];
+        for (int i = 0, j = 0; i < all.Length; i++)
+        {
+            if (all[i] is { requires_grad: true }) byInput[i] = grads[j++] is { IsInvalid: false } g ? g : null;
+        }
+        return (byInput[0], byInput[1], byInput[2], byInput[3..]);
+    }
+
+    /// <summary>
     /// h_(t-1) for every step's rows (L * N, H_out) of one direction: the step before in the direction's order, h0 at its
     /// first step.
     /// </summary>
