@@ -128,8 +128,8 @@ internal sealed class FusedLstmTraining(SequenceOptions options, CellWeights[] w
                 var at = layer * _directions + direction;
                 using var pre = F.linear(layerInput, w[Slots * at]!, w[Slots * at + 2]);
                 var (gates, cells) = DirectionOffsets(rows, layer, direction);
-                ForwardDirection(Span(pre), Span(tape).Slice((int)gates, (int)(rows * 4 * _hidden)),
-                    Span(tape).Slice((int)cells, (int)(rows * _hidden)), Span(output), direction, length, batch,
+                ForwardDirection(Span(pre), Span(tape).Slice(checked((int)gates), checked((int)(rows * 4 * _hidden))),
+                    Span(tape).Slice(checked((int)cells), checked((int)(rows * _hidden))), Span(output), direction, length, batch,
                     Span(h0c).Slice(at * batch * _out, batch * _out), Span(c0c).Slice(at * batch * _hidden, batch * _hidden),
                     Span(hN).Slice(at * batch * _out, batch * _out), Span(cN).Slice(at * batch * _hidden, batch * _hidden),
                     Contiguous(w[Slots * at + 1]!), w[Slots * at + 3], w[Slots * at + 4]);
@@ -252,7 +252,7 @@ internal sealed class FusedLstmTraining(SequenceOptions options, CellWeights[] w
                     var wHr = w[Slots * at + 4] is { } r ? Contiguous(r) : null;
                     var dProjected = wHr is null ? null : torch.empty(rows, _out);
                     var m = wHr is null ? null : torch.empty(rows, _hidden);
-                    BackwardDirection(Span(dY), Span(tape).Slice((int)gates, (int)(rows * 4 * _hidden)), Span(tape).Slice((int)cells, (int)(rows * _hidden)),
+                    BackwardDirection(Span(dY), Span(tape).Slice(checked((int)gates), checked((int)(rows * 4 * _hidden))), Span(tape).Slice(checked((int)cells), checked((int)(rows * _hidden))),
                         Span(c0c).Slice(at * batch * _hidden, batch * _hidden),
                         dhNc is null ? default : Span(dhNc).Slice(at * batch * _out, batch * _out),
                         dcNc is null ? default : Span(dcNc).Slice(at * batch * _hidden, batch * _hidden),
