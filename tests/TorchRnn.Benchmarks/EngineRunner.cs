@@ -22,7 +22,7 @@ public static class EngineRunner
     private static readonly Engine[] LstmTrainingEngines = [.. Engines, Engine.FusedTraining];
 
     /// <summary>(hidden size = input size, batch): the tutorial's, a medium batch, one-step generation, a wider batch.</summary>
-    private static readonly (long Hidden, long Batch)[] Sizes = [(6, 3), (128, 32), (256, 1), (512, 8)];
+    private static readonly (long Hidden, long Batch)[] DefaultSizes = [(6, 3), (128, 32), (256, 1), (512, 8)];
 
     public static int Run(IReadOnlyList<string> args)
     {
@@ -31,6 +31,8 @@ public static class EngineRunner
         var outDir = "BenchmarkDotNet.Artifacts/engines";
         string[] modes = ["LSTM", "GRU", "RNN_TANH"];
         long[] lengths = [1, 2, 4, 16];
+        var sizes = DefaultSizes;
+        var withPacked = true;
         for (var i = 0; i < args.Count; i++)
         {
             switch (args[i])
@@ -40,6 +42,11 @@ public static class EngineRunner
                 case "--out": outDir = Program.Value(args, ref i); break;
                 case "--modes": modes = Program.Value(args, ref i).Split(',', StringSplitOptions.RemoveEmptyEntries); break;
                 case "--lengths": lengths = Program.Value(args, ref i).Split(',').Select(s => long.Parse(s, CultureInfo.InvariantCulture)).ToArray(); break;
+                // (H, N) pairs as HxN, e.g. 32x32,64x32; the packed rows are left out then.
+                case "--shapes":
+                    sizes = Program.Value(args, ref i).Split(',').Select(s => s.Split('x')).Select(p => (long.Parse(p[0], CultureInfo.InvariantCulture), long.Parse(p[1], CultureInfo.InvariantCulture))).ToArray();
+                    withPacked = false;
+                    break;
                 default: throw new ArgumentException($"Unknown argument '{args[i]}' for --engines.");
             }
         }
@@ -59,7 +66,7 @@ public static class EngineRunner
             torch.set_num_threads(threads);
             foreach (var mode in modes)
             {
-                foreach (var (hidden, batch) in Sizes)
+                foreach (var (hidden, batch) in sizes)
                 {
                     foreach (var length in lengths)
                     {
@@ -82,7 +89,7 @@ public static class EngineRunner
                         }
                     }
                 }
-                foreach (var train in new[] { false, true })
+                foreach (var train in withPacked ? new[] { false, true } : [])
                 {
                     torch.manual_seed(0);
                     using var module = nn.RNNBase(mode, 64, 128);

@@ -85,13 +85,14 @@ internal sealed class LstmKind : LibTorchKind
     /// engine (2-layer LSTMs, one thread; tests/TorchRnn.Benchmarks/results/2026-12-06-engines-training*.md): with
     /// projections (the managed recurrence is the only other engine); one step up to H = 256 (0.61 to 0.94 of the
     /// cells' time; at H = 512 the cells win); two to four steps (0.34 to 0.93 of oneDNN's whole-sequence kernel at H
-    /// = 6 to 512); and any length up to H = 32 (at H = 6, 0.40 to 0.45 of oneDNN's at 2 to 50 steps). Longer sequences
-    /// of wider LSTMs stay on oneDNN's kernel, whose blocked products over all steps won there (H = 128, 16 and 50
-    /// steps of 32 sequences: 1.5 and 1.6 times faster than the fused steps).
+    /// = 6 to 512); and any length where H times the batch is at most 64 (0.40 to 0.46 of oneDNN's at H = 6, N = 3 and
+    /// H = 32, N = 1, 2 to 50 steps). Longer sequences of wider or larger batches stay on oneDNN's kernel, whose blocked
+    /// products over all steps won there (16 steps: 1.9 times faster at H = 32, N = 32; 1.4 at H = 64, N = 32; 1.5 at
+    /// H = 128, N = 32).
     /// </summary>
     protected override bool FusedTrainingTakes(SequenceOptions o, in EngineCall call)
         => call.Batch <= FusedMaxBatch
-            && (o.ProjSize > 0 || call.Length is >= 2 and <= 4 || call.Length == 1 && o.HiddenSize <= 256 || o.HiddenSize <= 32);
+            && (o.ProjSize > 0 || call.Length is >= 2 and <= 4 || call.Length == 1 && o.HiddenSize <= 256 || o.HiddenSize * call.Batch <= 64);
 
     /// <inheritdoc />
     internal override DirectionSteps Prepare(CellWeights w, Tensor input, long[]? batchSizes, bool training)

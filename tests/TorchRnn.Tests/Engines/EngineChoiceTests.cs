@@ -16,13 +16,14 @@ public class EngineChoiceTests
     private static IEnumerable<TestCaseData> Rules()
     {
         // With autograd, a float32 LSTM on the CPU: the fused LSTM under autograd at one step up to H = 256, two to four
-        // steps, and any length up to H = 32; one wider step on the cells (oneDNN's fixed cost per call is most of a
+        // steps, and any length where H x N is at most 64; one wider step on the cells (oneDNN's fixed cost per call is most of a
         // step); longer sequences of wider LSTMs on the whole-sequence kernel.
         yield return Rule("LSTM", ScalarType.Float32, length: 1, packed: false, Engine.FusedTraining).SetName("{m}_OneStepSmallLstmWithAutograd_TakesFusedTraining");
         yield return Rule("LSTM", ScalarType.Float32, length: 1, packed: false, Engine.Cells, hidden: 512).SetName("{m}_OneStepWideLstmWithAutograd_TakesCells");
         yield return Rule("LSTM", ScalarType.Float32, length: 3, packed: false, Engine.FusedTraining, hidden: 512).SetName("{m}_ShortLstmWithAutograd_TakesFusedTraining");
         yield return Rule("LSTM", ScalarType.Float32, length: 50, packed: false, Engine.FusedTraining, hidden: 32).SetName("{m}_LongNarrowLstmWithAutograd_TakesFusedTraining");
-        yield return Rule("LSTM", ScalarType.Float32, length: 5, packed: false, Engine.Native, hidden: 33).SetName("{m}_LongerWiderLstm_TakesNative");
+        yield return Rule("LSTM", ScalarType.Float32, length: 16, packed: false, Engine.Native, hidden: 32, batch: 32).SetName("{m}_LongNarrowLstmLargeBatch_TakesNative");
+        yield return Rule("LSTM", ScalarType.Float32, length: 5, packed: false, Engine.Native, hidden: 65).SetName("{m}_LongerWiderLstm_TakesNative");
         yield return Rule("LSTM", ScalarType.Float32, length: 50, packed: false, Engine.Native, hidden: 128).SetName("{m}_LongLstm_TakesNative");
         // float64 has no oneDNN path; GRU and RNN have none either: their native kernel is one call.
         yield return Rule("LSTM", ScalarType.Float64, length: 1, packed: false, Engine.Native).SetName("{m}_OneStepFloat64Lstm_TakesNative");
@@ -35,14 +36,14 @@ public class EngineChoiceTests
         yield return Rule("GRU", ScalarType.Float32, length: 30, packed: true, Engine.Cells).SetName("{m}_PackedGru_TakesCells");
     }
 
-    private static TestCaseData Rule(string mode, ScalarType dtype, long length, bool packed, Engine expected, long hidden = 6)
-        => new(mode, dtype, length, packed, expected.ToString(), hidden);
+    private static TestCaseData Rule(string mode, ScalarType dtype, long length, bool packed, Engine expected, long hidden = 6, long batch = 1)
+        => new(mode, dtype, length, packed, expected.ToString(), hidden, batch);
 
     [TestCaseSource(nameof(Rules))]
-    public void EngineFor(string mode, ScalarType dtype, long length, bool packed, string expected, long hidden)
+    public void EngineFor(string mode, ScalarType dtype, long length, bool packed, string expected, long hidden, long batch)
     {
         using var module = nn.RNNBase(mode, 4, hidden, 2, dtype: dtype);
-        Assert.That(module.EngineFor(length, packed).ToString(), Is.EqualTo(expected));
+        Assert.That(module.EngineFor(length, packed, batch).ToString(), Is.EqualTo(expected));
     }
 
     /// <summary>Inference (nothing for autograd to record): the fused engine where it was measured faster.</summary>
