@@ -83,9 +83,9 @@ internal sealed class FusedLstmTraining(SequenceOptions options, CellWeights[] w
     public override (Tensor data, HiddenState h_n) RunPacked(Tensor data, long[] batchSizes, HiddenState h0, bool training)
         => fallback.RunPacked(data, batchSizes, h0, training);
 
-    /// <summary>Float32 on the CPU, an LSTM's two states, some rows (an empty batch has nothing to fuse), and no dropout draws between layers.</summary>
+    /// <summary>Float32 on the CPU, some rows (an empty batch has nothing to fuse), and no dropout draws between layers.</summary>
     private bool Takes(Tensor input, bool training)
-        => input.dtype == ScalarType.Float32 && input.device_type == DeviceType.CPU && options.Kind is LstmKind && input.numel() > 0
+        => input.dtype == ScalarType.Float32 && input.device_type == DeviceType.CPU && input.numel() > 0
             && !(training && options.Dropout > 0 && options.NumLayers > 1);
 
     /// <summary>H, H_out, the gates' 4H, a layer output's row length D * H_out, and a direction's first column in it.</summary>
@@ -451,7 +451,7 @@ internal sealed class FusedLstmTraining(SequenceOptions options, CellWeights[] w
         for (var r = 0; r < rows; r++) w.Slice(r * cols, cols).CopyTo(into.Slice(r * stride, cols));
     }
 
-    private static Tensor Contiguous(Tensor t) => t.is_contiguous() ? t : t.contiguous();
+    private static Tensor Contiguous(Tensor t) => FusedRecurrence.Contiguous(t);
 
-    private static Span<float> Span(Tensor t) => MemoryMarshal.Cast<byte, float>(t.bytes);
+    private static Span<float> Span(Tensor t) => FusedRecurrence.Span(t);
 }

@@ -275,8 +275,8 @@ internal abstract class FusedRecurrence(SequenceOptions options, CellWeights[] w
     }
 
     /// <summary>The tensor itself when contiguous (no new handle), else a contiguous copy.</summary>
-    private static Tensor Contiguous(Tensor t) => t.is_contiguous() ? t : t.contiguous();
+    internal static Tensor Contiguous(Tensor t) => t.is_contiguous() ? t : t.contiguous();
 
     /// <summary>A contiguous float32 CPU tensor's elements, in place.</summary>
-    private static Span<float> Span(Tensor t) => MemoryMarshal.Cast<byte, float>(t.bytes);
+    internal static Span<float> Span(Tensor t) => MemoryMarshal.Cast<byte, float>(t.bytes);
 }

@@ -63,7 +63,8 @@ internal abstract class LibTorchKind(string name, bool hasCell, long gateCount) 
     /// <list type="number">
     /// <item>On the CPU, float32 input of at most <see cref="FusedMaxBatch"/> sequences, no autograd, no dropout draws,
     /// a call the kind's <see cref="FusedTakes"/> accepts: <see cref="Engine.Fused"/> (generation, streaming, evaluation).</item>
-    /// <item>On the CPU, float32 dense input that autograd records, no dropout draws, a call the kind's
+    /// <item>On the CPU, float32 dense input of at most <see cref="FusedMaxBatch"/> sequences that autograd records, no
+    /// dropout draws, a call the kind's
     /// <see cref="FusedTrainingTakes"/> accepts: <see cref="Engine.FusedTraining"/> (LSTM training at small sizes, short
     /// sequences and with projections).</item>
     /// <item>No native module (LSTM with <c>proj_size</c>): <see cref="Engine.Managed"/>, the other engine with projections.</item>
@@ -75,11 +76,11 @@ internal abstract class LibTorchKind(string name, bool hasCell, long gateCount) 
     /// </summary>
     internal sealed override Engine ChooseEngine(SequenceOptions o, in EngineCall call)
     {
-        var inference = call.Device == DeviceType.CPU && !call.Grad && call.DType == ScalarType.Float32 && call.Batch <= FusedMaxBatch
+        // What both fused engines need: float32 on the CPU, at most FusedMaxBatch sequences, no dropout draws.
+        var fusable = call.Device == DeviceType.CPU && call.DType == ScalarType.Float32 && call.Batch <= FusedMaxBatch
             && !(call.Training && o.Dropout > 0 && o.NumLayers > 1);
-        if (inference && FusedTakes(o, call)) return Engine.Fused;
-        if (call.Grad && call.Device == DeviceType.CPU && call.DType == ScalarType.Float32 && !call.Packed
-            && !(call.Training && o.Dropout > 0 && o.NumLayers > 1) && FusedTrainingTakes(o, call)) return Engine.FusedTraining;
+        if (fusable && !call.Grad && FusedTakes(o, call)) return Engine.Fused;
+        if (fusable && call.Grad && !call.Packed && FusedTrainingTakes(o, call)) return Engine.FusedTraining;
         if (o.ProjSize > 0) return Engine.Managed;
         if (call.Device != DeviceType.CPU) return Engine.Native;
         if (call.Packed) return PackedEngine;
@@ -101,8 +102,8 @@ internal abstract class LibTorchKind(string name, bool hasCell, long gateCount) 
     protected virtual bool FusedTakes(SequenceOptions o, in EngineCall call) => true;
 
     /// <summary>
-    /// Whether <see cref="Engine.FusedTraining"/> takes a dense float32 CPU call that autograd records, with no dropout
-    /// draws: none by default (only LSTM has that engine).
+    /// Whether <see cref="Engine.FusedTraining"/> takes a dense float32 CPU call of at most <see cref="FusedMaxBatch"/>
+    /// sequences that autograd records, with no dropout draws: none by default (only LSTM has that engine).
     /// </summary>
     protected virtual bool FusedTrainingTakes(SequenceOptions o, in EngineCall call) => false;
 

@@ -91,8 +91,7 @@ internal sealed class LstmKind : LibTorchKind
     /// H = 128, N = 32).
     /// </summary>
     protected override bool FusedTrainingTakes(SequenceOptions o, in EngineCall call)
-        => call.Batch <= FusedMaxBatch
-            && (o.ProjSize > 0 || call.Length is >= 2 and <= 4 || call.Length == 1 && o.HiddenSize <= 256 || o.HiddenSize * call.Batch <= 64);
+        => o.ProjSize > 0 || call.Length is >= 2 and <= 4 || call.Length == 1 && o.HiddenSize <= 256 || o.HiddenSize * call.Batch <= 64;
 
     /// <inheritdoc />
     internal override DirectionSteps Prepare(CellWeights w, Tensor input, long[]? batchSizes, bool training)
