@@ -7,7 +7,7 @@ namespace TorchRnn.Engines;
 
 /// <summary>
 /// <see cref="FusedRecurrence"/> for GRU, PyTorch's equations: r = σ(x_r + h_r), z = σ(x_z + h_z),
-/// n = tanh(x_n + r h_n) with h_n = h W_hn^T + b_hn, h' = n + z (h - n).
+/// n = tanh(x_n + r h_n) with h_n = h W_hn^T + b_hn, h' = n + z (h - n); r and z take both products summed, n each apart.
 /// </summary>
 internal sealed class FusedGru(SequenceOptions options, CellWeights[] weights, SequenceEngine fallback)
     : FusedRecurrence(options, weights, fallback)
@@ -16,17 +16,20 @@ internal sealed class FusedGru(SequenceOptions options, CellWeights[] weights, S
     protected override int Gates => 3;
 
     /// <inheritdoc />
+    protected override int SummedRows => 2 * Hidden;
+
+    /// <inheritdoc />
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    protected override void Cell(Span<float> input, Span<float> recurrent, ReadOnlySpan<float> previous, Span<float> cell, Span<float> next)
+    protected override void Cell(Span<float> gates, ReadOnlySpan<float> input, ReadOnlySpan<float> previous, Span<float> cell, Span<float> next)
     {
         var h = next.Length;
-        var resetAndUpdate = input.Slice(0, 2 * h);
-        TensorPrimitives.Add(resetAndUpdate, recurrent.Slice(0, 2 * h), resetAndUpdate);
+        var resetAndUpdate = gates.Slice(0, 2 * h);
         TensorPrimitives.Sigmoid(resetAndUpdate, resetAndUpdate);
-        var candidate = input.Slice(2 * h, h);
-        TensorPrimitives.MultiplyAdd(input.Slice(0, h), recurrent.Slice(2 * h, h), candidate, candidate);
+        // n = tanh(x_n + r h_n): gates' last H rows hold h_n, input x_n.
+        var candidate = gates.Slice(2 * h, h);
+        TensorPrimitives.MultiplyAdd(gates.Slice(0, h), candidate, input, candidate);
         TensorPrimitives.Tanh(candidate, candidate);
         TensorPrimitives.Subtract(previous, candidate, next);
-        TensorPrimitives.MultiplyAdd(input.Slice(h, h), next, candidate, next);
+        TensorPrimitives.MultiplyAdd(gates.Slice(h, h), next, candidate, next);
     }
 }

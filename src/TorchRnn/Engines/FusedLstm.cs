@@ -6,7 +6,7 @@ using TorchRnn.Kinds;
 namespace TorchRnn.Engines;
 
 /// <summary>
-/// <see cref="FusedRecurrence"/> for LSTM: gates (i, f, g, o) = (x W_ih^T + b_ih) + (h W_hh^T + b_hh);
+/// <see cref="FusedRecurrence"/> for LSTM: gates (i, f, g, o) = (x W_ih^T + b_ih) + (h W_hh^T + b_hh), all summed;
 /// c' = σ(f) c + σ(i) tanh(g); h' = σ(o) tanh(c'), in place on the gates.
 /// </summary>
 internal sealed class FusedLstm(SequenceOptions options, CellWeights[] weights, SequenceEngine fallback)
@@ -16,20 +16,22 @@ internal sealed class FusedLstm(SequenceOptions options, CellWeights[] weights, 
     protected override int Gates => 4;
 
     /// <inheritdoc />
+    protected override int SummedRows => 4 * Hidden;
+
+    /// <inheritdoc />
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    protected override void Cell(Span<float> input, Span<float> recurrent, ReadOnlySpan<float> previous, Span<float> cell, Span<float> next)
+    protected override void Cell(Span<float> gates, ReadOnlySpan<float> input, ReadOnlySpan<float> previous, Span<float> cell, Span<float> next)
     {
         var h = next.Length;
-        TensorPrimitives.Add(input, recurrent, input);
-        var inputAndForget = input.Slice(0, 2 * h);
+        var inputAndForget = gates.Slice(0, 2 * h);
         TensorPrimitives.Sigmoid(inputAndForget, inputAndForget);
-        var candidate = input.Slice(2 * h, h);
+        var candidate = gates.Slice(2 * h, h);
         TensorPrimitives.Tanh(candidate, candidate);
-        var output = input.Slice(3 * h, h);
+        var output = gates.Slice(3 * h, h);
         TensorPrimitives.Sigmoid(output, output);
-        var inputGate = input.Slice(0, h);
+        var inputGate = gates.Slice(0, h);
         TensorPrimitives.Multiply(inputGate, candidate, inputGate);
-        TensorPrimitives.MultiplyAdd(input.Slice(h, h), cell, inputGate, cell);
+        TensorPrimitives.MultiplyAdd(gates.Slice(h, h), cell, inputGate, cell);
         TensorPrimitives.Tanh(cell, next);
         TensorPrimitives.Multiply(next, output, next);
     }

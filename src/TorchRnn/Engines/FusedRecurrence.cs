@@ -1,5 +1,6 @@
 using System;
 using System.Buffers;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.InteropServices;
@@ -59,11 +60,19 @@ internal abstract class FusedRecurrence(SequenceOptions options, CellWeights[] w
     public override string Kernel => "TorchRnn's fused inference step (managed SIMD)";
 
     /// <summary>
-    /// One batch row of one step: <paramref name="input"/> holds x W_ih^T + b_ih and <paramref name="recurrent"/>
-    /// h W_hh^T + b_hh (both G * H, free to overwrite), <paramref name="previous"/> the row's h before the step,
-    /// <paramref name="cell"/> its c (LSTM; updated in place). Writes h' into <paramref name="next"/>.
+    /// How many of the G * H gate rows take x W_ih^T + b_ih and h W_hh^T + b_hh summed (LSTM and RNN all, GRU r and z):
+    /// for a few rows both products of these rows are made in one pass (<see cref="RowProducts.AccumulateSum"/>), their
+    /// sums across vector lanes done once.
     /// </summary>
-    protected abstract void Cell(Span<float> input, Span<float> recurrent, ReadOnlySpan<float> previous, Span<float> cell, Span<float> next);
+    protected abstract int SummedRows { get; }
+
+    /// <summary>
+    /// One batch row of one step. <paramref name="gates"/> (G * H, free to overwrite) holds the
+    /// <see cref="SummedRows"/> summed pre-activations, then h W_hh^T + b_hh of the other rows, whose
+    /// x W_ih^T + b_ih is <paramref name="input"/> (G * H - SummedRows). <paramref name="previous"/> is the row's h
+    /// before the step, <paramref name="cell"/> its c (LSTM; updated in place). Writes h' into <paramref name="next"/>.
+    /// </summary>
+    protected abstract void Cell(Span<float> gates, ReadOnlySpan<float> input, ReadOnlySpan<float> previous, Span<float> cell, Span<float> next);
 
     /// <inheritdoc />
     public override (Tensor output, HiddenState h_n) Run(Tensor input, HiddenState h0, bool training)
@@ -154,6 +163,8 @@ internal abstract class FusedRecurrence(SequenceOptions options, CellWeights[] w
         var batch = sizes.Length == 0 ? 0 : sizes[0];
         var stride = (int)Options.Directions * width;
         var column = direction * width;
+        var summed = SummedRows;
+        var rest = g - summed;
         var pool = ArrayPool<float>.Shared;
         var recurrent = pool.Rent(Math.Max(1, batch * g));
         var cell = states.C0.IsEmpty ? null : pool.Rent(Math.Max(1, batch * h));
@@ -165,28 +176,48 @@ internal abstract class FusedRecurrence(SequenceOptions options, CellWeights[] w
             && Vector512.IsHardwareAccelerated;
         var hhT = transposed ? pool.Rent(RowProducts.TransposedStride(g) * width) : null;
         var hrT = transposed && w.w_hr is not null ? pool.Rent(RowProducts.TransposedStride(width) * h) : null;
-        float[]? inputProducts = null;
+        float[]? inputProducts = null, biases = null;
         try
         {
+            var wIh = Span(w.w_ih);
             var wHh = Span(w.w_hh);
             var wHr = w.w_hr is null ? default : Span(w.w_hr);
             if (hhT is not null) RowProducts.Transpose(wHh, g, width, hhT);
             if (hrT is not null) RowProducts.Transpose(wHr, width, h, hrT);
             var bIh = w.b_ih is null ? default : Span(w.b_ih);
             var bHh = w.b_hh is null ? default : Span(w.b_hh);
-            // The input product of every step at once: streamed here for a few rows, LibTorch's product for more.
+            var x = Span(input);
+            // The input products: for a few rows streamed here step by step, the summed rows' in one pass with the
+            // recurrent product and the others' all at once up front; for more rows one LibTorch product up front.
+            var streamed = rows <= ManagedInputRows;
+            using var product = streamed ? null : F.linear(input, w.w_ih, w.b_ih);
             Span<float> projected;
-            using var product = rows > ManagedInputRows ? F.linear(input, w.w_ih, w.b_ih) : null;
-            if (product is not null)
+            int projectedStride, projectedFrom;
+            ReadOnlySpan<float> stepBias;
+            if (streamed)
             {
-                projected = Span(product);
+                inputProducts = pool.Rent(Math.Max(1, rows * rest));
+                projected = inputProducts.AsSpan(0, rows * rest);
+                (projectedStride, projectedFrom) = (rest, 0);
+                if (rest > 0)
+                {
+                    Broadcast(bIh.IsEmpty ? bIh : bIh.Slice(summed), projected, rows, rest);
+                    RowProducts.Accumulate(wIh.Slice(summed * features), rest, features, x, features, rows, projected, rest);
+                }
+                // Each step's gates start from b_ih + b_hh on the summed rows, b_hh on the others.
+                if (!bHh.IsEmpty)
+                {
+                    biases = pool.Rent(g);
+                    bHh.CopyTo(biases);
+                    TensorPrimitives.Add(bIh.Slice(0, summed), biases.AsSpan(0, summed), biases.AsSpan(0, summed));
+                }
+                stepBias = biases is null ? default : biases.AsSpan(0, g);
             }
             else
             {
-                inputProducts = pool.Rent(Math.Max(1, rows * g));
-                projected = inputProducts.AsSpan(0, rows * g);
-                Broadcast(bIh, projected, rows, g);
-                RowProducts.Accumulate(Span(w.w_ih), g, features, Span(input), features, rows, projected, g);
+                projected = Span(product!);
+                (projectedStride, projectedFrom) = (g, summed);
+                stepBias = bHh;
             }
             if (cell is not null) states.C0.Slice(0, batch * h).CopyTo(cell);
 
@@ -199,14 +230,28 @@ internal abstract class FusedRecurrence(SequenceOptions options, CellWeights[] w
                 // Rows whose h comes from the step before (forward: t - 1; backward: t + 1); the rest start from h0.
                 var carried = i == 0 ? 0 : reverse ? sizes[t + 1] : size;
                 var before = carried == 0 ? default : outputs.Slice((reverse ? offsets[t + 1] : offsets[t - 1]) * stride + column);
-                Broadcast(bHh, gates, size, g);
-                if (carried > 0) Product(wHh, hhT, g, width, before, stride, carried, gates, g);
-                if (size > carried) Product(wHh, hhT, g, width, states.H0.Slice(carried * width), width, size - carried, gates.Slice(carried * g), g);
+                Broadcast(stepBias, gates, size, g);
+                if (streamed)
+                {
+                    var stepInput = x.Slice(offsets[t] * features);
+                    if (carried > 0) Summed(wIh, features, stepInput, wHh, width, before, stride, carried, gates, g);
+                    if (size > carried)
+                        Summed(wIh, features, stepInput.Slice(carried * features), wHh, width, states.H0.Slice(carried * width), width, size - carried,
+                            gates.Slice(carried * g), g);
+                }
+                else
+                {
+                    if (carried > 0) Product(wHh, hhT, g, width, before, stride, carried, gates, g);
+                    if (size > carried) Product(wHh, hhT, g, width, states.H0.Slice(carried * width), width, size - carried, gates.Slice(carried * g), g);
+                }
                 var step = outputs.Slice(offsets[t] * stride + column);
                 for (var n = 0; n < size; n++)
                 {
                     var previous = n < carried ? before.Slice(n * stride, width) : states.H0.Slice(n * width, width);
-                    Cell(projected.Slice((offsets[t] + n) * g, g), gates.Slice(n * g, g), previous,
+                    var row = gates.Slice(n * g, g);
+                    var rowInput = projected.Slice((offsets[t] + n) * projectedStride, projectedStride);
+                    if (!streamed) TensorPrimitives.Add(row.Slice(0, summed), rowInput.Slice(0, summed), row.Slice(0, summed));
+                    Cell(row, rowInput.Slice(projectedFrom, rest), previous,
                         cell is null ? default : cell.AsSpan(n * h, h), unprojected is null ? step.Slice(n * stride, h) : unprojected.AsSpan(n * h, h));
                 }
                 if (unprojected is not null)
@@ -233,7 +278,21 @@ internal abstract class FusedRecurrence(SequenceOptions options, CellWeights[] w
             if (hhT is not null) pool.Return(hhT);
             if (hrT is not null) pool.Return(hrT);
             if (inputProducts is not null) pool.Return(inputProducts);
+            if (biases is not null) pool.Return(biases);
         }
+    }
+
+    /// <summary>
+    /// One step's products of <paramref name="count"/> rows into their gates (rows <paramref name="gatesStride"/> apart):
+    /// x W_ih^T + h W_hh^T on the <see cref="SummedRows"/> in one pass, h W_hh^T alone on the others.
+    /// </summary>
+    private void Summed(ReadOnlySpan<float> wIh, int features, ReadOnlySpan<float> x, ReadOnlySpan<float> wHh, int width,
+        ReadOnlySpan<float> h, int hStride, int count, Span<float> gates, int gatesStride)
+    {
+        var summed = SummedRows;
+        RowProducts.AccumulateSum(wIh, features, x, features, wHh, width, h, hStride, summed, count, gates, gatesStride);
+        var rest = Gates * Hidden - summed;
+        if (rest > 0) RowProducts.Accumulate(wHh.Slice(summed * width), rest, width, h, hStride, count, gates.Slice(summed), gatesStride);
     }
 
     /// <summary>y += W x^T for <paramref name="count"/> rows of x: over the transposed copy when there is one.</summary>

@@ -13,11 +13,13 @@ internal sealed class FusedRnn(SequenceOptions options, CellWeights[] weights, S
     protected override int Gates => 1;
 
     /// <inheritdoc />
+    protected override int SummedRows => Hidden;
+
+    /// <inheritdoc />
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    protected override void Cell(Span<float> input, Span<float> recurrent, ReadOnlySpan<float> previous, Span<float> cell, Span<float> next)
+    protected override void Cell(Span<float> gates, ReadOnlySpan<float> input, ReadOnlySpan<float> previous, Span<float> cell, Span<float> next)
     {
-        TensorPrimitives.Add(input, recurrent, next);
-        if (relu) TensorPrimitives.Max(next, 0f, next);
-        else TensorPrimitives.Tanh(next, next);
+        if (relu) TensorPrimitives.Max(gates, 0f, next);
+        else TensorPrimitives.Tanh(gates, next);
     }
 }

@@ -209,6 +209,35 @@ public class FusedEngineTests
         }
     }
 
+    private static IEnumerable<TestCaseData> SummedProducts()
+    {
+        foreach (var (rows, cols1, cols2, count) in new[] { (1, 1, 1, 1), (3, 7, 5, 1), (8, 16, 16, 1), (16, 256, 256, 1), (13, 24, 200, 8),
+            (1024, 256, 256, 8), (9, 64, 33, 16), (6, 512, 512, 3), (37, 5, 256, 12), (800, 200, 200, 1), (10, 16, 0, 9) })
+            yield return new TestCaseData(rows, cols1, cols2, count).SetArgDisplayNames($"{rows} rows", $"{cols1}+{cols2} cols", $"{count} inputs");
+    }
+
+    [TestCaseSource(nameof(SummedProducts))]
+    public void AccumulateSum_AddsBothWeightsProducts(int rows, int cols1, int cols2, int count)
+    {
+        var random = new Random(rows * 1000 + cols1 * 10 + cols2 + count);
+        float[] Fill(int n) => Enumerable.Range(0, n).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+        const int x1Pad = 3, x2Pad = 5, yPad = 2;
+        var (w1, w2) = (Fill(rows * cols1), Fill(rows * cols2));
+        var (x1, x2) = (Fill(count * (cols1 + x1Pad)), Fill(count * (cols2 + x2Pad)));
+        var y = Fill(count * (rows + yPad));
+        var expected = y.Select(v => (double)v).ToArray();
+        for (var m = 0; m < count; m++)
+        {
+            for (var r = 0; r < rows; r++)
+            {
+                for (var k = 0; k < cols1; k++) expected[m * (rows + yPad) + r] += (double)w1[r * cols1 + k] * x1[m * (cols1 + x1Pad) + k];
+                for (var k = 0; k < cols2; k++) expected[m * (rows + yPad) + r] += (double)w2[r * cols2 + k] * x2[m * (cols2 + x2Pad) + k];
+            }
+        }
+        RowProducts.AccumulateSum(w1, cols1, x1, cols1 + x1Pad, w2, cols2, x2, cols2 + x2Pad, rows, count, y, rows + yPad);
+        for (var i = 0; i < y.Length; i++) Assert.That(y[i], Is.EqualTo(expected[i]).Within(1e-4), $"y[{i}]");
+    }
+
     /// <summary>
     /// The call under no_grad on the fused engine itself: the module gets a guard of its own, and every verdict the
     /// kernel check gave the fused engine must be right (were it wrong, the check would have answered with the managed
