@@ -80,13 +80,14 @@ internal abstract class FusedRecurrence(SequenceOptions options, CellWeights[] w
         if (!Takes(input, h0, training)) return fallback.Run(input, h0, training);
         using var scope = torch.NewDisposeScope();
         var x = Contiguous(Options.BatchFirst ? input.transpose(0, 1) : input);
-        var shape = x.shape;
-        var length = checked((int)shape[0]);
-        var batch = checked((int)shape[1]);
+        // size(d), not shape: TorchSharp builds shape's array through a callback, a microsecond a call.
+        var (steps, rows) = (x.size(0), x.size(1));
+        var length = checked((int)steps);
+        var batch = checked((int)rows);
         var sizes = new int[length];
         Array.Fill(sizes, batch);
         // (L, N, H_in) rows are the (L * N, H_in) rows: the layers read and write them in place, with no views between.
-        var (output, h_n) = Stack(x, sizes, h0, [shape[0], shape[1]]);
+        var (output, h_n) = Stack(x, sizes, h0, [steps, rows]);
         if (Options.BatchFirst) output = output.transpose(0, 1);
         return (output.MoveToOuterDisposeScope(), h_n.MoveToOuterDisposeScope());
     }
@@ -130,7 +131,7 @@ internal abstract class FusedRecurrence(SequenceOptions options, CellWeights[] w
             {
                 var at = layer * directions + direction;
                 var states = new StateRows(h0Rows, c0Rows, hNRows, cNRows, at * batch * width, at * batch * h);
-                Direction(weights[at], layerInput, outputRows, direction, sizes, offsets, states);
+                Direction(weights[at], layer, layerInput, outputRows, direction, sizes, offsets, states);
             }
             layerInput = output;
         }
@@ -153,12 +154,12 @@ internal abstract class FusedRecurrence(SequenceOptions options, CellWeights[] w
     /// <c>ReversedPackedLayer</c>, which for equal sizes are the dense walk.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // the step loop: fully optimised from the first call
-    private void Direction(CellWeights w, Tensor input, Span<float> outputs, int direction, int[] sizes, int[] offsets, StateRows states)
+    private void Direction(CellWeights w, int layer, Tensor input, Span<float> outputs, int direction, int[] sizes, int[] offsets, StateRows states)
     {
         var h = Hidden;
         var width = Out;
         var g = Gates * h;
-        var features = checked((int)input.shape[^1]);
+        var features = checked((int)Options.LayerInputSize(layer));
         var rows = offsets[^1];
         var batch = sizes.Length == 0 ? 0 : sizes[0];
         var stride = (int)Options.Directions * width;
