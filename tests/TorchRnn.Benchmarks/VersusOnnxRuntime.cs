@@ -43,7 +43,9 @@ public static class VersusOnnxRuntime
     {
         var rounds = 21;
         var warmUpSeconds = 1.0;
-        var pauseSeconds = 0.02;
+        // 20 ms was too short with two threads: TorchRnn's blocks then split between rounds near 0.8 and 1.3 of ONNX
+        // Runtime's time (another pool still spinning), 100 ms gave tight ranges (2026-12-06, Zen 5).
+        var pauseSeconds = 0.1;
         IReadOnlyList<int> threadCounts = [1];
         var cases = Cases;
         var outDir = "BenchmarkDotNet.Artifacts/versus-onnxruntime";

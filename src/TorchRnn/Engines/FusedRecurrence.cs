@@ -121,6 +121,8 @@ internal abstract class FusedRecurrence(SequenceOptions options, CellWeights[] w
         var cN = h0c is null ? null : torch.empty([Options.States, batch, h], ScalarType.Float32);
         ReadOnlySpan<float> h0Rows = Span(h0h), c0Rows = h0c is null ? default : Span(h0c);
         Span<float> hNRows = Span(hN), cNRows = cN is null ? default : Span(cN);
+        // LibTorch's thread setting is TorchRnn's too: more than one lets a step's products use a second core.
+        var threads = torch.get_num_threads();
         long[] outputShape = leading.Length == 0 ? [offsets[^1], directions * width] : [.. leading, directions * width];
         var layerInput = data;
         for (var layer = 0; layer < Options.NumLayers; layer++)
@@ -131,7 +133,7 @@ internal abstract class FusedRecurrence(SequenceOptions options, CellWeights[] w
             {
                 var at = layer * directions + direction;
                 var states = new StateRows(h0Rows, c0Rows, hNRows, cNRows, at * batch * width, at * batch * h);
-                Direction(weights[at], layer, layerInput, outputRows, direction, sizes, offsets, states);
+                Direction(weights[at], layer, layerInput, outputRows, direction, sizes, offsets, states, threads);
             }
             layerInput = output;
         }
@@ -154,7 +156,8 @@ internal abstract class FusedRecurrence(SequenceOptions options, CellWeights[] w
     /// <c>ReversedPackedLayer</c>, which for equal sizes are the dense walk.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // the step loop: fully optimised from the first call
-    private void Direction(CellWeights w, int layer, Tensor input, Span<float> outputs, int direction, int[] sizes, int[] offsets, StateRows states)
+    private void Direction(CellWeights w, int layer, Tensor input, Span<float> outputs, int direction, int[] sizes, int[] offsets, StateRows states,
+        int threads)
     {
         var h = Hidden;
         var width = Out;
@@ -235,10 +238,10 @@ internal abstract class FusedRecurrence(SequenceOptions options, CellWeights[] w
                 if (streamed)
                 {
                     var stepInput = x.Slice(offsets[t] * features);
-                    if (carried > 0) Summed(wIh, features, stepInput, wHh, width, before, stride, carried, gates, g);
+                    if (carried > 0) Summed(wIh, features, stepInput, wHh, width, before, stride, carried, gates, g, threads);
                     if (size > carried)
                         Summed(wIh, features, stepInput.Slice(carried * features), wHh, width, states.H0.Slice(carried * width), width, size - carried,
-                            gates.Slice(carried * g), g);
+                            gates.Slice(carried * g), g, threads);
                 }
                 else
                 {
@@ -285,15 +288,16 @@ internal abstract class FusedRecurrence(SequenceOptions options, CellWeights[] w
 
     /// <summary>
     /// One step's products of <paramref name="count"/> rows into their gates (rows <paramref name="gatesStride"/> apart):
-    /// x W_ih^T + h W_hh^T on the <see cref="SummedRows"/> in one pass, h W_hh^T alone on the others.
+    /// x W_ih^T + h W_hh^T on the <see cref="SummedRows"/> in one pass, h W_hh^T alone on the others; each on two
+    /// threads when <paramref name="threads"/> (LibTorch's setting) allows and it is large enough (<see cref="ProductSplit"/>).
     /// </summary>
     private void Summed(ReadOnlySpan<float> wIh, int features, ReadOnlySpan<float> x, ReadOnlySpan<float> wHh, int width,
-        ReadOnlySpan<float> h, int hStride, int count, Span<float> gates, int gatesStride)
+        ReadOnlySpan<float> h, int hStride, int count, Span<float> gates, int gatesStride, int threads)
     {
         var summed = SummedRows;
-        RowProducts.AccumulateSum(wIh, features, x, features, wHh, width, h, hStride, summed, count, gates, gatesStride);
+        ProductSplit.AccumulateSum(wIh, features, x, features, wHh, width, h, hStride, summed, count, gates, gatesStride, threads);
         var rest = Gates * Hidden - summed;
-        if (rest > 0) RowProducts.Accumulate(wHh.Slice(summed * width), rest, width, h, hStride, count, gates.Slice(summed), gatesStride);
+        if (rest > 0) ProductSplit.AccumulateSum(wHh.Slice(summed * width), width, h, hStride, default, 0, default, 0, rest, count, gates.Slice(summed), gatesStride, threads);
     }
 
     /// <summary>y += W x^T for <paramref name="count"/> rows of x: over the transposed copy when there is one.</summary>

@@ -43,7 +43,7 @@ internal static class RowProducts
     /// <summary>
     /// Adds W1 x1^T + W2 x2^T into y, two weights of the same <paramref name="rows"/> (an LSTM's W_ih and W_hh): for
     /// m &lt; <paramref name="count"/> and r &lt; rows, y[m * yStride + r] += Σ_k w1[r * cols1 + k] x1[m * x1Stride + k]
-    /// + Σ_k w2[r * cols2 + k] x2[m * x2Stride + k]. Where both widths are whole 512-bit vectors, both products go into
+    /// + Σ_k w2[r * cols2 + k] x2[m * x2Stride + k] (<paramref name="cols2"/> 0: W1 x1^T alone). Where both widths are whole 512-bit vectors, both products go into
     /// the same accumulators, summed across lanes once, as one product over the weights side by side would be (at
     /// 2 x 256 columns and eight rows about 0.8 of two products' time); otherwise it is two <see cref="Accumulate"/>s.
     /// </summary>
@@ -54,7 +54,7 @@ internal static class RowProducts
         if (!(Vector512.IsHardwareAccelerated && Avx2.IsSupported) || cols1 % 16 != 0 || cols2 % 16 != 0 || cols1 == 0 || cols2 == 0)
         {
             Accumulate(w1, rows, cols1, x1, x1Stride, count, y, yStride);
-            Accumulate(w2, rows, cols2, x2, x2Stride, count, y, yStride);
+            if (cols2 > 0) Accumulate(w2, rows, cols2, x2, x2Stride, count, y, yStride);
             return;
         }
         if (count <= 0) return;

@@ -238,6 +238,79 @@ public class FusedEngineTests
         for (var i = 0; i < y.Length; i++) Assert.That(y[i], Is.EqualTo(expected[i]).Within(1e-4), $"y[{i}]");
     }
 
+    private static IEnumerable<TestCaseData> SplitShapes()
+    {
+        foreach (var mode in new[] { "LSTM", "GRU", "RNN_TANH" })
+        {
+            foreach (var (h, length, batch, bidirectional) in new[] { (256L, 1L, 1L, false), (200L, 2L, 8L, true), (128L, 1L, 5L, false), (512L, 1L, 8L, false) })
+                yield return new TestCaseData(mode, h, length, batch, bidirectional).SetArgDisplayNames(mode, $"H{h}", $"L{length}", $"N{batch}", bidirectional ? "bidirectional" : "one-way");
+        }
+    }
+
+    /// <summary>
+    /// With LibTorch allowed two threads, a step's products large enough to split (<see cref="ProductSplit"/>) run half
+    /// on a helper thread: the result is the one-thread result bit for bit (the halves are whole blocks of the same
+    /// kernels) and the float64 reference's within rounding.
+    /// </summary>
+    [TestCaseSource(nameof(SplitShapes))]
+    public void Forward_TwoThreads_SameAsOneThreadAndTheReference(string mode, long hidden, long length, long batch, bool bidirectional)
+    {
+        using var scope = torch.NewDisposeScope();
+        torch.manual_seed(11);
+        var module = nn.RNNBase(mode, hidden, hidden, 2, bidirectional: bidirectional);
+        module.eval();
+        var x = torch.randn(length, batch, hidden);
+        var states = 2 * (bidirectional ? 2 : 1);
+        var hx = mode == "LSTM" ? new HiddenState(torch.randn(states, batch, hidden), torch.randn(states, batch, hidden)) : new HiddenState(torch.randn(states, batch, hidden));
+        var threads = torch.get_num_threads();
+        try
+        {
+            torch.set_num_threads(1);
+            var (single, singleState) = Fused(module, m => m.call(x, hx));
+            torch.set_num_threads(2);
+            var (split, splitState) = Fused(module, m => m.call(x, hx));
+
+            using var noGrad = torch.no_grad();
+            var reference = new ManagedRecurrence(module.Options, Array.ConvertAll(module.Weights, w => w.Float64()));
+            var (expected, _) = reference.Run(x.to(ScalarType.Float64), new HiddenState(hx.h.to(ScalarType.Float64), hx.c?.to(ScalarType.Float64)), false);
+            Assert.Multiple(() =>
+            {
+                Assert.That(MaxDifference(split, single), Is.Zero, "output, two threads against one");
+                Assert.That(MaxDifference(splitState.h, singleState.h), Is.Zero, "h_n, two threads against one");
+                if (splitState.c is not null) Assert.That(MaxDifference(splitState.c, singleState.c!), Is.Zero, "c_n, two threads against one");
+                Assert.That(MaxDifference(split, expected), Is.LessThan(2e-5), "output against the reference");
+            });
+        }
+        finally
+        {
+            torch.set_num_threads(threads);
+        }
+    }
+
+    /// <summary>Products from several threads at once: one holds the helper, the others compute alone; all are right.</summary>
+    [Test]
+    public void ProductSplit_CalledFromSeveralThreads_EveryResultRight()
+    {
+        const int rows = 1024, cols = 256, count = 2;
+        var random = new Random(5);
+        float[] Fill(int n) => Enumerable.Range(0, n).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+        var (w1, w2, x1, x2) = (Fill(rows * cols), Fill(rows * cols), Fill(count * cols), Fill(count * cols));
+        var expected = new float[count * rows];
+        RowProducts.AccumulateSum(w1, cols, x1, cols, w2, cols, x2, cols, rows, count, expected, rows);
+        var results = new float[8][];
+        System.Threading.Tasks.Parallel.For(0, results.Length, new System.Threading.Tasks.ParallelOptions { MaxDegreeOfParallelism = 4 }, i =>
+        {
+            var y = new float[count * rows];
+            for (var repeat = 0; repeat < 50; repeat++)
+            {
+                Array.Clear(y);
+                ProductSplit.AccumulateSum(w1, cols, x1, cols, w2, cols, x2, cols, rows, count, y, rows, threads: 2);
+            }
+            results[i] = y;
+        });
+        foreach (var y in results) Assert.That(y, Is.EqualTo(expected));
+    }
+
     /// <summary>
     /// The call under no_grad on the fused engine itself: the module gets a guard of its own, and every verdict the
     /// kernel check gave the fused engine must be right (were it wrong, the check would have answered with the managed

@@ -1,0 +1,143 @@
+using System;
+using System.Diagnostics;
+using System.Runtime.ExceptionServices;
+using System.Threading;
+
+namespace TorchRnn.Engines;
+
+/// <summary>
+/// A fused step's <see cref="RowProducts.AccumulateSum"/> on two threads when LibTorch is allowed more than one
+/// (<c>torch.set_num_threads</c>): the weight rows split in two, the second half on one helper thread. A step at batch 1
+/// is bound by reading its weights, and two cores read them about twice as fast as one (ONNX Runtime's step splits the
+/// same way). The helper spins for <see cref="SpinMicroseconds"/> after each product, so the next step's handoff costs
+/// about a microsecond instead of a thread wake-up, then sleeps; calls from several threads at once take turns, and one
+/// that finds the helper busy computes alone.
+/// </summary>
+internal static unsafe class ProductSplit
+{
+    /// <summary>Below this many multiply-adds a product is not split: the handoff would cost more than half of it.</summary>
+    internal const long SplitFrom = 1L << 17;
+
+    /// <summary>How long the helper waits for the next product, spinning, before it sleeps.</summary>
+    private const int SpinMicroseconds = 500;
+
+    private static readonly object Gate = new();
+    private static readonly SemaphoreSlim Wake = new(0);
+    private static Thread? _helper;
+    private static Job _job;
+    private static long _posted, _finished;
+    private static int _sleeping;
+    private static ExceptionDispatchInfo? _failure;
+
+    /// <summary>One half of a product, as pointers: the main thread pins what it passes for as long as the product runs.</summary>
+    private struct Job
+    {
+        public float* W1, X1, W2, X2, Y;
+        public int Cols1, Stride1, Cols2, Stride2, Rows, Count, YStride;
+
+        public readonly void Run()
+            => RowProducts.AccumulateSum(new ReadOnlySpan<float>(W1, Rows * Cols1), Cols1, new ReadOnlySpan<float>(X1, Extent(Count, Stride1, Cols1)), Stride1,
+                new ReadOnlySpan<float>(W2, Rows * Cols2), Cols2, new ReadOnlySpan<float>(X2, Extent(Count, Stride2, Cols2)), Stride2, Rows, Count,
+                new Span<float>(Y, Extent(Count, YStride, Rows)), YStride);
+    }
+
+    private static int Extent(int count, int stride, int width) => width == 0 ? 0 : (count - 1) * stride + width;
+
+    /// <summary>
+    /// <see cref="RowProducts.AccumulateSum"/> (<paramref name="cols2"/> 0: one product), split over two threads when
+    /// <paramref name="threads"/> allows it and the product is large enough.
+    /// </summary>
+    public static void AccumulateSum(ReadOnlySpan<float> w1, int cols1, ReadOnlySpan<float> x1, int x1Stride,
+        ReadOnlySpan<float> w2, int cols2, ReadOnlySpan<float> x2, int x2Stride, int rows, int count, Span<float> y, int yStride, int threads)
+    {
+        // Halves of whole 16-row blocks, so that neither side's outputs share a cache line with the other's.
+        var half = rows / 32 * 16;
+        if (threads < 2 || half == 0 || (long)rows * (cols1 + cols2) * count < SplitFrom || !Monitor.TryEnter(Gate))
+        {
+            RowProducts.AccumulateSum(w1, cols1, x1, x1Stride, w2, cols2, x2, x2Stride, rows, count, y, yStride);
+            return;
+        }
+        try
+        {
+            if (w1.Length < rows * cols1 || x1.Length < Extent(count, x1Stride, cols1) || w2.Length < rows * cols2
+                || x2.Length < Extent(count, x2Stride, cols2) || y.Length < Extent(count, yStride, rows))
+                throw new ArgumentException("A product's spans are shorter than its sizes.");
+            fixed (float* pw1 = w1, px1 = x1, pw2 = w2, px2 = x2, py = y)
+            {
+                _job = new Job
+                {
+                    W1 = pw1 + (long)half * cols1, X1 = px1, W2 = pw2 + (long)half * cols2, X2 = px2, Y = py + half,
+                    Cols1 = cols1, Stride1 = x1Stride, Cols2 = cols2, Stride2 = x2Stride, Rows = rows - half, Count = count, YStride = yStride,
+                };
+                Post();
+                // This thread's half meanwhile; the helper's must be done before the pins end.
+                Exception? mine = null;
+                try
+                {
+                    RowProducts.AccumulateSum(w1, cols1, x1, x1Stride, w2, cols2, x2, x2Stride, half, count, y, yStride);
+                }
+                catch (Exception e)
+                {
+                    mine = e;
+                }
+                WaitFinished();
+                if (mine is not null) ExceptionDispatchInfo.Throw(mine);
+                if (Interlocked.Exchange(ref _failure, null) is { } failure) failure.Throw();
+            }
+        }
+        finally
+        {
+            Monitor.Exit(Gate);
+        }
+    }
+
+    private static void Post()
+    {
+        if (_helper is null)
+        {
+            _helper = new Thread(Serve) { IsBackground = true, Name = "TorchRnn product helper" };
+            _helper.Start();
+        }
+        Interlocked.Increment(ref _posted);
+        // Posted before the look at _sleeping, and the helper says it sleeps before its last look at _posted: one of
+        // the two sees the other (a wake-up it did not need only sends it round its loop once more).
+        if (Volatile.Read(ref _sleeping) == 1) Wake.Release();
+    }
+
+    private static void WaitFinished()
+    {
+        var spinner = new SpinWait();
+        while (Volatile.Read(ref _finished) != Volatile.Read(ref _posted)) spinner.SpinOnce(sleep1Threshold: -1);
+    }
+
+    private static void Serve()
+    {
+        long taken = 0;
+        while (true)
+        {
+            var since = Stopwatch.GetTimestamp();
+            while (Volatile.Read(ref _posted) == taken)
+            {
+                if (Stopwatch.GetElapsedTime(since).TotalMicroseconds < SpinMicroseconds)
+                {
+                    Thread.SpinWait(20);
+                    continue;
+                }
+                Interlocked.Exchange(ref _sleeping, 1);
+                if (Volatile.Read(ref _posted) == taken) Wake.Wait();
+                Interlocked.Exchange(ref _sleeping, 0);
+                since = Stopwatch.GetTimestamp();
+            }
+            taken++;
+            try
+            {
+                _job.Run();
+            }
+            catch (Exception e)
+            {
+                _failure = ExceptionDispatchInfo.Capture(e);
+            }
+            Volatile.Write(ref _finished, taken);
+        }
+    }
+}
