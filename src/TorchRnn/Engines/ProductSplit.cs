@@ -1,5 +1,6 @@
 using System;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 using System.Threading;
 
@@ -47,6 +48,7 @@ internal static unsafe class ProductSplit
     /// <see cref="RowProducts.AccumulateSum"/> (<paramref name="cols2"/> 0: one product), split over two threads when
     /// <paramref name="threads"/> allows it and the product is large enough.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // on every step's path: optimised from its first call
     public static void AccumulateSum(ReadOnlySpan<float> w1, int cols1, ReadOnlySpan<float> x1, int x1Stride,
         ReadOnlySpan<float> w2, int cols2, ReadOnlySpan<float> x2, int x2Stride, int rows, int count, Span<float> y, int yStride, int threads)
     {
