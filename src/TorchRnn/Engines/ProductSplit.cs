@@ -12,7 +12,8 @@ namespace TorchRnn.Engines;
 /// is bound by reading its weights, and two cores read them about twice as fast as one (ONNX Runtime's step splits the
 /// same way). The helper spins for <see cref="SpinMicroseconds"/> after each product, so the next step's handoff costs
 /// about a microsecond instead of a thread wake-up, then sleeps; calls from several threads at once take turns, and one
-/// that finds the helper busy computes alone.
+/// that finds the helper busy computes alone. A half the helper has not started by the time the calling thread has
+/// done its own, the calling thread takes back (on a shared machine the helper's core may be away for a while).
 /// </summary>
 internal static unsafe class ProductSplit
 {
@@ -28,6 +29,17 @@ internal static unsafe class ProductSplit
     private static Job _job;
     private static long _posted, _finished;
     private static int _sleeping;
+
+    /// <summary>Who runs the posted half: 0 nobody yet, 1 the helper, 2 the calling thread.</summary>
+    private static int _claim;
+
+    /// <summary>For tests: while set, the helper claims nothing, as when its core is away.</summary>
+    internal static volatile bool HoldHelper;
+
+    /// <summary>How many halves calling threads have taken back from the helper.</summary>
+    internal static long TakenBack => Interlocked.Read(ref _takenBack);
+
+    private static long _takenBack;
     private static ExceptionDispatchInfo? _failure;
 
     /// <summary>One half of a product, as pointers: the main thread pins what it passes for as long as the product runs.</summary>
@@ -82,7 +94,16 @@ internal static unsafe class ProductSplit
                 {
                     mine = e;
                 }
-                WaitFinished();
+                if (Interlocked.CompareExchange(ref _claim, 2, 0) == 0)
+                {
+                    // Not started: this thread runs it, and the helper passes it by when it comes round.
+                    Interlocked.Increment(ref _takenBack);
+                    _job.Run();
+                }
+                else
+                {
+                    WaitFinished();
+                }
                 if (mine is not null) ExceptionDispatchInfo.Throw(mine);
                 if (Interlocked.Exchange(ref _failure, null) is { } failure) failure.Throw();
             }
@@ -100,6 +121,7 @@ internal static unsafe class ProductSplit
             _helper = new Thread(Serve) { IsBackground = true, Name = "TorchRnn product helper" };
             _helper.Start();
         }
+        Volatile.Write(ref _claim, 0);
         Interlocked.Increment(ref _posted);
         // Posted before the look at _sleeping, and the helper says it sleeps before its last look at _posted: one of
         // the two sees the other (a wake-up it did not need only sends it round its loop once more).
@@ -131,13 +153,19 @@ internal static unsafe class ProductSplit
                 since = Stopwatch.GetTimestamp();
             }
             taken++;
-            try
+            // The half posted last, if the calling thread has not taken it back (then, or for a post this loop
+            // has fallen behind, there is nothing to run).
+            while (HoldHelper) Thread.SpinWait(20);
+            if (Interlocked.CompareExchange(ref _claim, 1, 0) == 0)
             {
-                _job.Run();
-            }
-            catch (Exception e)
-            {
-                _failure = ExceptionDispatchInfo.Capture(e);
+                try
+                {
+                    _job.Run();
+                }
+                catch (Exception e)
+                {
+                    _failure = ExceptionDispatchInfo.Capture(e);
+                }
             }
             Volatile.Write(ref _finished, taken);
         }

@@ -311,6 +311,38 @@ public class FusedEngineTests
         foreach (var y in results) Assert.That(y, Is.EqualTo(expected));
     }
 
+    /// <summary>A half the helper does not start (its core away) is taken back by the calling thread: the result is the same.</summary>
+    [Test]
+    public void ProductSplit_HelperHeld_CallerTakesItsHalfBack()
+    {
+        const int rows = 1024, cols = 256, count = 1;
+        var random = new Random(9);
+        float[] Fill(int n) => Enumerable.Range(0, n).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+        var (w1, w2, x1, x2) = (Fill(rows * cols), Fill(rows * cols), Fill(count * cols), Fill(count * cols));
+        var expected = new float[count * rows];
+        RowProducts.AccumulateSum(w1, cols, x1, cols, w2, cols, x2, cols, rows, count, expected, rows);
+        var y = new float[count * rows];
+        var before = ProductSplit.TakenBack;
+        ProductSplit.HoldHelper = true;
+        try
+        {
+            ProductSplit.AccumulateSum(w1, cols, x1, cols, w2, cols, x2, cols, rows, count, y, rows, threads: 2);
+        }
+        finally
+        {
+            ProductSplit.HoldHelper = false;
+        }
+        Assert.Multiple(() =>
+        {
+            Assert.That(ProductSplit.TakenBack, Is.EqualTo(before + 1), "the calling thread took the half back");
+            Assert.That(y, Is.EqualTo(expected));
+        });
+        // And the helper, released, still serves the next product.
+        Array.Clear(y);
+        ProductSplit.AccumulateSum(w1, cols, x1, cols, w2, cols, x2, cols, rows, count, y, rows, threads: 2);
+        Assert.That(y, Is.EqualTo(expected));
+    }
+
     /// <summary>
     /// The call under no_grad on the fused engine itself: the module gets a guard of its own, and every verdict the
     /// kernel check gave the fused engine must be right (were it wrong, the check would have answered with the managed
