@@ -206,7 +206,7 @@ internal abstract class FusedRecurrence(SequenceOptions options, CellWeights[] w
                 if (rest > 0)
                 {
                     Broadcast(bIh.IsEmpty ? bIh : bIh.Slice(summed), projected, rows, rest);
-                    RowProducts.Accumulate(wIh.Slice(summed * features), rest, features, x, features, rows, projected, rest);
+                    ProductSplit.AccumulateSum(wIh.Slice(summed * features), features, x, features, default, 0, default, 0, rest, rows, projected, rest, threads);
                 }
                 // Each step's gates start from b_ih + b_hh on the summed rows, b_hh on the others.
                 if (!bHh.IsEmpty)
