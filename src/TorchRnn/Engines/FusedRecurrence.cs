@@ -14,8 +14,9 @@ namespace TorchRnn.Engines;
 /// <summary>
 /// <see cref="Engine.Fused"/>: TorchRnn's inference engine for the built-in kinds on the CPU in float32, without
 /// autograd. A step is the weights' bytes streamed once through <see cref="RowProducts"/> (both products of every
-/// batch row in managed SIMD code, no dispatch, no allocation) and the gates' pointwise math in place with
-/// <c>TensorPrimitives</c>; h goes straight into the output's memory and c stays in a managed buffer. Over a sequence
+/// batch row in managed SIMD code, no dispatch, no allocation; on two threads when LibTorch has two,
+/// <see cref="ProductSplit"/>) and the gates' pointwise math in place (<see cref="Activations"/> with AVX-512,
+/// <c>TensorPrimitives</c> elsewhere); h goes straight into the output's memory and c stays in a managed buffer. Over a sequence
 /// of many rows the input product of each layer is one LibTorch matrix product, as in the other engines. The subclass
 /// (<see cref="FusedLstm"/>, <see cref="FusedGru"/>, <see cref="FusedRnn"/>) owns the gates.
 /// </summary>
