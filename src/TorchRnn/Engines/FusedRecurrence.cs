@@ -207,7 +207,7 @@ internal abstract class FusedRecurrence(SequenceOptions options, CellWeights[] w
                 if (rest > 0)
                 {
                     Broadcast(bIh.IsEmpty ? bIh : bIh.Slice(summed), projected, rows, rest);
-                    ProductSplit.AccumulateSum(wIh.Slice(summed * features), features, x, features, default, 0, default, 0, rest, rows, projected, rest, threads);
+                    ProductSplit.Accumulate(wIh.Slice(summed * features), rest, features, x, features, rows, projected, rest, threads);
                 }
                 // Each step's gates start from b_ih + b_hh on the summed rows, b_hh on the others.
                 if (!bHh.IsEmpty)
@@ -298,7 +298,7 @@ internal abstract class FusedRecurrence(SequenceOptions options, CellWeights[] w
         var summed = SummedRows;
         ProductSplit.AccumulateSum(wIh, features, x, features, wHh, width, h, hStride, summed, count, gates, gatesStride, threads);
         var rest = Gates * Hidden - summed;
-        if (rest > 0) ProductSplit.AccumulateSum(wHh.Slice(summed * width), width, h, hStride, default, 0, default, 0, rest, count, gates.Slice(summed), gatesStride, threads);
+        if (rest > 0) ProductSplit.Accumulate(wHh.Slice(summed * width), rest, width, h, hStride, count, gates.Slice(summed), gatesStride, threads);
     }
 
     /// <summary>y += W x^T for <paramref name="count"/> rows of x: over the transposed copy when there is one.</summary>

@@ -56,6 +56,11 @@ internal static unsafe class ProductSplit
 
     private static int Extent(int count, int stride, int width) => width == 0 ? 0 : (count - 1) * stride + width;
 
+    /// <summary><see cref="RowProducts.Accumulate"/>, split over two threads as <see cref="AccumulateSum"/> is.</summary>
+    public static void Accumulate(ReadOnlySpan<float> w, int rows, int cols, ReadOnlySpan<float> x, int xStride, int count, Span<float> y, int yStride,
+        int threads)
+        => AccumulateSum(w, cols, x, xStride, default, 0, default, 0, rows, count, y, yStride, threads);
+
     /// <summary>
     /// <see cref="RowProducts.AccumulateSum"/> (<paramref name="cols2"/> 0: one product), split over two threads when
     /// <paramref name="threads"/> allows it and the product is large enough.
