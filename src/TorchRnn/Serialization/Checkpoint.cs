@@ -130,7 +130,13 @@ public static class Checkpoint
         var format = FormatOf(path);
         using var scope = torch.NewDisposeScope();
         var state = new Dictionary<string, Tensor>();
-        foreach (var (key, tensor) in module.state_dict()) state[key] = tensor.detach().cpu().contiguous();
+        foreach (var (key, tensor) in module.state_dict())
+        {
+            var values = tensor.detach().cpu().contiguous();
+            // Values that start inside a larger storage (a slice; large parameters on huge pages) are copied out: the
+            // zip format's writer records the offset but writes only the values, a file nothing can read.
+            state[key] = values.storage_offset() == 0 ? values : values.clone();
+        }
         // File.Create truncates: a shorter checkpoint never keeps the tail of a longer one.
         using var stream = File.Create(path);
         if (format == Format.Safetensors) Safetensors.SaveStateDict(stream, state, leaveOpen: true);

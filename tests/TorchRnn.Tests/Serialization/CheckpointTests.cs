@@ -233,6 +233,33 @@ public class CheckpointTests
         AssertIdentical(loaded.call(x).Y, saved.call(x).Y, "outputs");
     }
 
+    [TestCase(".pt")]
+    [TestCase(".safetensors")]
+    public void SaveThenLoad_ParameterInsideALargerStorage_WritesItsValuesAlone(string ext)
+    {
+        // A parameter whose values start inside a larger storage (a slice, or huge-page placement): torch.save's zip
+        // format records a storage and an offset, and writing the offset without the storage before it made a file
+        // that neither PyTorch nor Checkpoint.load could read.
+        var path = TempFile(ext);
+        torch.manual_seed(13);
+        using var saved = nn.GRU(4, 6);
+        using var loaded = nn.GRU(4, 6);
+        using (torch.no_grad())
+        {
+            using var block = torch.randn(1000);
+            var weight = saved.named_parameters().First(p => p.name == "weight_hh_l0").parameter;
+            weight.set_(block.narrow(0, 37, weight.numel()).view(weight.shape));
+            Assert.That(weight.storage_offset(), Is.EqualTo(37));
+        }
+
+        Checkpoint.save(saved, path);
+        Checkpoint.load(loaded, path);
+
+        var expected = saved.state_dict();
+        foreach (var (key, value) in loaded.state_dict())
+            AssertIdentical(value, expected[key], key);
+    }
+
     [Test]
     public void Save_OverLongerFile_ReplacesIt()
     {
