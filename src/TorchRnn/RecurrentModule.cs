@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using TorchRnn.Engines;
 using TorchRnn.Kinds;
 using TorchRnn.Validation;
 using TorchSharp;
@@ -72,6 +73,7 @@ public abstract class RecurrentModule<TResult> : torch.nn.Module<Tensor, HiddenS
     {
         // A module may be built inside a caller's dispose scope; its parameters must outlive that scope.
         p.DetachFromDisposeScope();
+        LargePages.Place(p);
         base.register_parameter(name, p);
         _names.Add(name);
         _inits.Add(init);
@@ -241,6 +243,8 @@ public abstract class RecurrentModule<TResult> : torch.nn.Module<Tensor, HiddenS
             }
             var current = _owner is null ? get_parameter(name) : _owner.get_parameter(name);
             _flat[i] = current ?? throw new InvalidOperationException($"Parameter {name} was removed.");
+            // Back on the CPU (or converted there): new tensors, placed as at construction.
+            LargePages.Place(_flat[i]);
             if (_owner is not null) ConditionallyRegisterParameter(name, _flat[i]);
         }
         if (_flat.Length > 0) CacheParameterInfo();
