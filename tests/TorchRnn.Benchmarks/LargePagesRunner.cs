@@ -68,14 +68,26 @@ public static class LargePagesRunner
             .AppendLine($"- Each case: nn.RNNBase(mode, H, H, {Layers}) built twice after manual_seed(0), once as TorchRnn builds it (weights of 2 MiB or more " +
                 "moved onto 2 MiB-aligned memory advised as transparent huge pages) and once with that placement off (LibTorch's allocator, 4 KiB pages); " +
                 "the same input. Steps: x (1, N, H), the state fed back, no_grad (the fused engine). Evaluation: x (L, N, H) from zeros, no_grad. " +
-                "Training: forward and backward of the output's sum, gradients zeroed each call (LibTorch's kernels).")
+                "Training: forward and backward of the output's sum, gradients zeroed each call (LibTorch's kernels). " +
+                "On huge pages: how much the process's AnonHugePages (/proc/self/smaps_rollup) grew when the placed module was built.")
             .AppendLine($"- Timing: {rounds} rounds, each a block of each module (same calls per block, at least 20 ms, order alternating); per call: the median over rounds of a block's time / its calls. " +
                 "Ratio: median over rounds of huge / small (below 1: huge pages faster); IQR: its interquartile range.")
             .AppendLine()
-            .AppendLine("| case | weights | small pages per call | huge pages per call | huge/small (median) | IQR |")
-            .AppendLine("|---|---:|---:|---:|---:|---|");
+            .AppendLine("| case | weights | on huge pages | small pages per call | huge pages per call | huge/small (median) | IQR |")
+            .AppendLine("|---|---:|---:|---:|---:|---:|---|");
         foreach (var row in rows) report.AppendLine(row);
         return ReportFile.Write(outDir, "large-pages.md", report);
+    }
+
+    /// <summary>The process's anonymous memory on transparent huge pages, in bytes.</summary>
+    private static long AnonHugePages()
+    {
+        foreach (var line in System.IO.File.ReadLines("/proc/self/smaps_rollup"))
+        {
+            if (line.StartsWith("AnonHugePages:", StringComparison.Ordinal))
+                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+        }
+        return 0;
     }
 
     private static string Measure((string Name, string Mode, long Hidden, long Steps, long Batch, bool Train) c, int rounds)
@@ -101,14 +113,20 @@ public static class LargePagesRunner
         }
 
         using var small = Build(placed: false);
+        // The blocks of the case before, freed with its modules, leave first.
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        var before = AnonHugePages();
         using var huge = Build(placed: true);
+        var hugeBytes = AnonHugePages() - before;
         var (calls, smallTimes, hugeTimes, ratios) = Stats.Paired(small.Call, huge.Call, rounds);
         var weightBytes = 4 * Layers * (c.Mode == "LSTM" ? 4 : 3) * c.Hidden * 2 * c.Hidden;
         var what = c.Steps == 1
             ? $"{c.Name}: {c.Mode}({c.Hidden}, {c.Hidden}, {Layers}) step, x (1, {c.Batch}, {c.Hidden})"
             : $"{c.Name}: {c.Mode}({c.Hidden}, {c.Hidden}, {Layers}) {(c.Train ? "forward + backward" : "evaluation")}, x ({c.Steps}, {c.Batch}, {c.Hidden})";
         return string.Create(CultureInfo.InvariantCulture,
-            $"| {what} | {weightBytes >> 20} MiB | {Stats.Format(Stats.Median(smallTimes) / calls)} | {Stats.Format(Stats.Median(hugeTimes) / calls)} | " +
+            $"| {what} | {weightBytes >> 20} MiB | {hugeBytes >> 20} MiB | {Stats.Format(Stats.Median(smallTimes) / calls)} | {Stats.Format(Stats.Median(hugeTimes) / calls)} | " +
             $"{Stats.Quantile(ratios, 0.5):F3} | {Stats.Quantile(ratios, 0.25):F3} to {Stats.Quantile(ratios, 0.75):F3} |");
     }
 }

@@ -17,8 +17,8 @@ namespace TorchRnn.Engines;
 /// </summary>
 /// <remarks>
 /// The parameter keeps its identity (optimisers, native modules and <c>state_dict</c> hold the same tensor): its storage
-/// is swapped, under <c>no_grad</c>, for a copy in a block whose 2 MiB-aligned part is advised as huge pages before its
-/// first touch. Elsewhere (not Linux, another device, under 2 MiB, the kernel's huge pages set to <c>never</c>, or the
+/// is swapped, under <c>no_grad</c>, for a copy that starts at a 2 MiB boundary of a pinned managed block, advised as
+/// huge pages before its first touch (float32 and float64). Elsewhere (not Linux, another device, under 2 MiB, the kernel's huge pages set to <c>never</c>, or the
 /// advice refused) the parameter is left as it is: the pages are a speed-up, never a condition.
 /// </remarks>
 internal static class LargePages
@@ -39,22 +39,38 @@ internal static class LargePages
     public static bool Place(Parameter p)
     {
         if (!Enabled || p.device_type != DeviceType.CPU || !p.is_contiguous()) return false;
-        var elementBytes = p.element_size();
-        var bytes = p.numel() * elementBytes;
-        if (bytes < PageBytes || Aligned(p)) return false;
-        using var scope = torch.NewDisposeScope();
-        using var noGrad = torch.no_grad();
-        // One page of slack: wherever the allocator puts the block, a 2 MiB boundary lies within its first page.
-        var block = torch.empty(p.numel() + PageBytes / elementBytes, p.dtype);
-        var address = Address(block);
+        return p.dtype switch
+        {
+            ScalarType.Float32 => Place<float>(p),
+            ScalarType.Float64 => Place<double>(p),
+            _ => false,
+        };
+    }
+
+    private static bool Place<T>(Parameter p) where T : unmanaged
+    {
+        var elementBytes = Unsafe.SizeOf<T>();
+        var count = p.numel();
+        var bytes = count * elementBytes;
+        var length = count + PageBytes / elementBytes;
+        if (bytes < PageBytes || length > Array.MaxLength || Aligned(p)) return false;
+        // A managed block (LibTorch's allocator cannot be asked for an alignment) with a page of slack: wherever the
+        // block starts, a 2 MiB boundary lies within its first page. Not zeroed: its pages are first touched below,
+        // after the advice. frombuffer pins it, and the storage's deleter unpins it when the parameter is freed.
+        var block = GC.AllocateUninitializedArray<T>((int)length, pinned: true);
+        var address = (long)Marshal.UnsafeAddrOfPinnedArrayElement(block, 0);
         var start = (address + PageBytes - 1) & ~(PageBytes - 1);
         // The whole pages the values fill; a tail under a page stays on small pages (no memory rounded up).
         var pages = bytes / PageBytes * PageBytes;
         if (!Advise(start, pages, MadviseHugePage)) return false;
-        var target = block.narrow(0, (start - address) / elementBytes, p.numel()).view(p.shape);
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        // The values' storage starts at the boundary itself (storage offset 0), as any parameter's does, so that every
+        // writer of checkpoints sees an ordinary tensor.
+        var target = torch.frombuffer(block, p.dtype, count, (start - address) / elementBytes).view(p.shape);
         target.copy_(p);
-        // Memory the allocator had touched before is on small pages already: ask for them to be merged now (Linux 6.1
-        // and later; older kernels refuse, and khugepaged may merge them later).
+        // Memory the GC had used before is on small pages already: ask for them to be merged now (Linux 6.1 and
+        // later; older kernels refuse, and khugepaged may merge them later).
         Advise(start, pages, MadviseCollapse);
         p.set_(target);
         return true;
