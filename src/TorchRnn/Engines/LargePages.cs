@@ -18,8 +18,9 @@ namespace TorchRnn.Engines;
 /// <remarks>
 /// The parameter keeps its identity (optimisers, native modules and <c>state_dict</c> hold the same tensor): its storage
 /// is swapped, under <c>no_grad</c>, for a copy that starts at a 2 MiB boundary of a pinned managed block, advised as
-/// huge pages before its first touch (float32 and float64). Elsewhere (not Linux, another device, under 2 MiB, the kernel's huge pages set to <c>never</c>, or the
-/// advice refused) the parameter is left as it is: the pages are a speed-up, never a condition.
+/// huge pages before its first touch (float32 and float64). Elsewhere (not Linux, another device, under 2 MiB, the
+/// kernel's huge pages set to <c>never</c>, the advice refused, or <c>TORCHRNN_LARGE_PAGES=0</c> in the environment)
+/// the parameter is left as it is: the pages are a speed-up, never a condition.
 /// </remarks>
 internal static class LargePages
 {
@@ -29,7 +30,7 @@ internal static class LargePages
     private const int MadviseHugePage = 14;
     private const int MadviseCollapse = 25;
 
-    /// <summary>Whether parameters are placed at all: on Linux with huge pages not turned off; tests and the benchmarks' A/B set it.</summary>
+    /// <summary>Whether parameters are placed at all (read once, at first use); tests and the benchmarks' A/B set it.</summary>
     internal static bool Enabled { get; set; } = Available();
 
     /// <summary>
@@ -94,10 +95,21 @@ internal static class LargePages
         }
     }
 
-    /// <summary>Linux with transparent huge pages set to <c>always</c> or <c>madvise</c> (not <c>never</c>, nor absent).</summary>
-    private static bool Available()
+    /// <summary>The environment variable that turns placement off: <c>TORCHRNN_LARGE_PAGES=0</c>.</summary>
+    internal const string Setting = "TORCHRNN_LARGE_PAGES";
+
+    /// <summary>
+    /// Linux with transparent huge pages set to <c>always</c> or <c>madvise</c> (not <c>never</c>, nor absent), unless
+    /// <see cref="Setting"/> says 0 (or false, off, no).
+    /// </summary>
+    private static bool Available() => !TurnedOff(Environment.GetEnvironmentVariable(Setting)) && OperatingSystem.IsLinux() && KernelOffers();
+
+    /// <summary>Whether the setting's value turns placement off.</summary>
+    internal static bool TurnedOff(string? value) =>
+        value?.Trim().ToLowerInvariant() is "0" or "false" or "off" or "no";
+
+    private static bool KernelOffers()
     {
-        if (!OperatingSystem.IsLinux()) return false;
         try
         {
             var mode = File.ReadAllText("/sys/kernel/mm/transparent_hugepage/enabled");

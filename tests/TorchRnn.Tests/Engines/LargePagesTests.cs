@@ -63,6 +63,18 @@ public class LargePagesTests
             Assert.That(a.parameter.allclose(b.parameter, 0, 0), Is.True, $"{a.name}: the draws are PyTorch's whatever the pages");
     }
 
+    [TestCase(null, false)]
+    [TestCase("", false)]
+    [TestCase("1", false)]
+    [TestCase("0", true)]
+    [TestCase(" Off ", true)]
+    [TestCase("false", true)]
+    [TestCase("no", true)]
+    public void Setting_Value_TurnsPlacementOffOnlyWhenItSaysSo(string? value, bool off)
+    {
+        Assert.That(LargePages.TurnedOff(value), Is.EqualTo(off));
+    }
+
     [Test]
     public void Place_SmallOrElsewhere_LeavesTheParameterAlone()
     {
