@@ -1,5 +1,4 @@
 using System;
-using System.Linq;
 using TorchRnn.Kinds;
 using static TorchSharp.torch;
 
@@ -26,11 +25,7 @@ internal sealed class CellRecurrence : SteppedRecurrence, IDisposable
                 var layer = i / options.Directions;
                 _cells[i] = options.Kind.CreateNativeCell(options.LayerInputSize(layer), options.HiddenSize, options.Bias, device, dtype)
                     ?? throw new InvalidOperationException($"{options.Kind.name} has no native cell.");
-                var drawn = _cells[i].Module.parameters().ToArray();
                 _cells[i].Share(weights[i]);
-                // The cell's own draws, replaced by the module's parameters: freed now, not whenever a finalizer runs
-                // (a 2-layer LSTM(512)'s cells drew 16 MiB, which memory use carried until then).
-                foreach (var p in drawn.Where(p => !weights[i].names.Any(n => ReferenceEquals(weights[i][n], p)))) p.Dispose();
             }
         }
         catch

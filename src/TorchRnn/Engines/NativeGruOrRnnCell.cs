@@ -34,5 +34,5 @@ internal sealed class NativeGruOrRnnCell(torch.nn.Module cell, Func<Tensor, Tens
     /// <remarks>LibTorch makes the zero state when <paramref name="hx"/> is null.</remarks>
     public override HiddenState Step(Tensor input, HiddenState? hx) => forward(input, hx?.h);
 
-    public override void Share(CellWeights weights) => share(weights);
+    protected override void Replace(CellWeights weights) => share(weights);
 }

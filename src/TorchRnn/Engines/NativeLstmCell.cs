@@ -24,7 +24,7 @@ internal sealed class NativeLstmCell(TorchSharp.Modules.LSTMCell cell, long hidd
         return Step(input, new HiddenState(zeros, zeros));
     }
 
-    public override void Share(CellWeights weights)
+    protected override void Replace(CellWeights weights)
     {
         (cell.weight_ih, cell.weight_hh) = (weights.w_ih, weights.w_hh);
         if (weights is { b_ih: { } b_ih, b_hh: { } b_hh }) (cell.bias_ih, cell.bias_hh) = (b_ih, b_hh);

@@ -133,8 +133,8 @@ public static class Checkpoint
         foreach (var (key, tensor) in module.state_dict())
         {
             var values = tensor.detach().cpu().contiguous();
-            // Values that start inside a larger storage (a slice; large parameters on huge pages) are copied out: the
-            // zip format's writer records the offset but writes only the values, a file nothing can read.
+            // Values that start inside a larger storage (a slice, or a parameter set_ onto one) are copied out: the zip
+            // format's writer records the offset but writes only the values, a file nothing can read.
             state[key] = values.storage_offset() == 0 ? values : values.clone();
         }
         // File.Create truncates: a shorter checkpoint never keeps the tail of a longer one.

@@ -49,5 +49,5 @@ internal sealed class CellKernelDouble(NativeCell real, RNNCellBase module, doub
         return new HiddenState(next.h + offset, next.c is null ? null : next.c + offset);
     }
 
-    public override void Share(CellWeights weights) => real.Share(weights);
+    protected override void Replace(CellWeights weights) => real.Share(weights);
 }
