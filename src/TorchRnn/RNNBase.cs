@@ -106,6 +106,9 @@ public abstract class RNNBase : RecurrentModule<(Tensor output, HiddenState h_n)
     /// <summary>The managed engine: the kernel check's fallback.</summary>
     internal ManagedRecurrence ManagedEngine => _managed;
 
+    /// <summary>The fused inference engine, where the kind has one (tests read its packed copies).</summary>
+    internal FusedRecurrence? FusedEngine => _fused;
+
     /// <summary>The parameters' dtype and device, for the kernel check's key.</summary>
     internal TensorInfo ParameterTensorInfo => ParameterInfo;
 
@@ -137,9 +140,16 @@ public abstract class RNNBase : RecurrentModule<(Tensor output, HiddenState h_n)
     }
 
     /// <summary>
-    /// PyTorch's <c>flatten_parameters</c>: on CUDA, lays the weights out in one block for cuDNN. Harmless elsewhere.
+    /// PyTorch's <c>flatten_parameters</c>: on CUDA, lays the weights out in one block for cuDNN. On the CPU, drops the
+    /// fused engine's packed copies of the weights (batch-1 steps make them, and remake them when LibTorch sees the
+    /// weights change): call it after writing into a weight's memory directly (a span over <c>data&lt;float&gt;()</c> or
+    /// <c>bytes</c>), which LibTorch does not see. Harmless otherwise.
     /// </summary>
-    public void flatten_parameters() => _native?.FlattenParameters();
+    public void flatten_parameters()
+    {
+        _fused?.DropPacked();
+        _native?.FlattenParameters();
+    }
 
     /// <summary>Runs the module over a sequence, holding the state as a <see cref="HiddenState"/>.</summary>
     /// <param name="input">(L, N, H_in), (N, L, H_in) when <see cref="batch_first"/>, or unbatched (L, H_in).</param>

@@ -4,6 +4,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.InteropServices;
+using System.Threading;
 using TorchRnn.Kinds;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -134,7 +135,7 @@ internal abstract class FusedRecurrence(SequenceOptions options, CellWeights[] w
             {
                 var at = layer * directions + direction;
                 var states = new StateRows(h0Rows, c0Rows, hNRows, cNRows, at * batch * width, at * batch * h);
-                Direction(weights[at], layer, layerInput, outputRows, direction, sizes, offsets, states, threads);
+                Direction(at, layer, layerInput, outputRows, direction, sizes, offsets, states, threads);
             }
             layerInput = output;
         }
@@ -157,9 +158,10 @@ internal abstract class FusedRecurrence(SequenceOptions options, CellWeights[] w
     /// <c>ReversedPackedLayer</c>, which for equal sizes are the dense walk.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // the step loop: fully optimised from the first call
-    private void Direction(CellWeights w, int layer, Tensor input, Span<float> outputs, int direction, int[] sizes, int[] offsets, StateRows states,
+    private void Direction(int at, int layer, Tensor input, Span<float> outputs, int direction, int[] sizes, int[] offsets, StateRows states,
         int threads)
     {
+        var w = weights[at];
         var h = Hidden;
         var width = Out;
         var g = Gates * h;
@@ -195,6 +197,8 @@ internal abstract class FusedRecurrence(SequenceOptions options, CellWeights[] w
             // The input products: for a few rows streamed here step by step, the summed rows' in one pass with the
             // recurrent product and the others' all at once up front; for more rows one LibTorch product up front.
             var streamed = rows <= ManagedInputRows;
+            // One row a step (batch 1): the weights as one stream, from a packed copy, when there is a current one.
+            var packed = streamed && batch == 1 && w.w_hr is null ? Packed(at, w, wIh, wHh, features, width) : null;
             using var product = streamed ? null : F.linear(input, w.w_ih, w.b_ih);
             Span<float> projected;
             int projectedStride, projectedFrom;
@@ -207,7 +211,8 @@ internal abstract class FusedRecurrence(SequenceOptions options, CellWeights[] w
                 if (rest > 0)
                 {
                     Broadcast(bIh.IsEmpty ? bIh : bIh.Slice(summed), projected, rows, rest);
-                    ProductSplit.Accumulate(wIh.Slice(summed * features), rest, features, x, features, rows, projected, rest, threads);
+                    if (packed is not null && rows == 1) ProductSplit.AccumulatePacked(packed.InputRest, features, x, 0, default, rest, projected, threads);
+                    else ProductSplit.Accumulate(wIh.Slice(summed * features), rest, features, x, features, rows, projected, rest, threads);
                 }
                 // Each step's gates start from b_ih + b_hh on the summed rows, b_hh on the others.
                 if (!bHh.IsEmpty)
@@ -239,10 +244,10 @@ internal abstract class FusedRecurrence(SequenceOptions options, CellWeights[] w
                 if (streamed)
                 {
                     var stepInput = x.Slice(offsets[t] * features);
-                    if (carried > 0) Summed(wIh, features, stepInput, wHh, width, before, stride, carried, gates, g, threads);
+                    if (carried > 0) Summed(wIh, features, stepInput, wHh, width, before, stride, carried, gates, g, threads, packed);
                     if (size > carried)
                         Summed(wIh, features, stepInput.Slice(carried * features), wHh, width, states.H0.Slice(carried * width), width, size - carried,
-                            gates.Slice(carried * g), g, threads);
+                            gates.Slice(carried * g), g, threads, packed);
                 }
                 else
                 {
@@ -287,17 +292,75 @@ internal abstract class FusedRecurrence(SequenceOptions options, CellWeights[] w
         }
     }
 
+    private readonly PackedWeights?[] _packed = new PackedWeights?[weights.Length];
+    private readonly PackedWeights.Stamp[] _seen = new PackedWeights.Stamp[weights.Length];
+
+    /// <summary>
+    /// Layer-direction <paramref name="at"/>'s packed copy, made now if the weights are as they were at the call before
+    /// (weights that change between every two calls, as in a loop that takes an optimiser step before each generated
+    /// step, keep the row-major path: a copy each call would cost more than it saves); null when there is none.
+    /// </summary>
+    private PackedWeights? Packed(int at, CellWeights w, ReadOnlySpan<float> wIh, ReadOnlySpan<float> wHh, int features, int width)
+    {
+        if (!PackedWeights.Enabled || !PackedWeights.Serves(SummedRows, Gates * Hidden - SummedRows, features, width)) return null;
+        var stamp = new PackedWeights.Stamp(Address(wIh), TensorVersion.Of(w.w_ih), Address(wHh), TensorVersion.Of(w.w_hh));
+        var packed = Volatile.Read(ref _packed[at]);
+        if (packed is not null && packed.Made == stamp) return packed;
+        if (_seen[at] != stamp)
+        {
+            _seen[at] = stamp;
+            // A stale copy's memory goes back now, not when the weights next settle.
+            Volatile.Write(ref _packed[at], null);
+            return null;
+        }
+        packed = PackedWeights.Make(wIh, wHh, SummedRows, Gates * Hidden - SummedRows, features, width, stamp);
+        Volatile.Write(ref _packed[at], packed);
+        return packed;
+    }
+
+    /// <summary>
+    /// Drops the packed copies, for weights written straight into their memory (which LibTorch's versions do not see);
+    /// the next calls pack again.
+    /// </summary>
+    internal void DropPacked()
+    {
+        for (var i = 0; i < _packed.Length; i++)
+        {
+            Volatile.Write(ref _packed[i], null);
+            _seen[i] = default;
+        }
+    }
+
+    /// <summary>How many layer-directions hold a packed copy now.</summary>
+    internal int PackedCopies
+    {
+        get
+        {
+            var count = 0;
+            foreach (var p in _packed) count += p is null ? 0 : 1;
+            return count;
+        }
+    }
+
+    private static unsafe nint Address(ReadOnlySpan<float> s) => (nint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(s));
+
     /// <summary>
     /// One step's products of <paramref name="count"/> rows into their gates (rows <paramref name="gatesStride"/> apart):
     /// x W_ih^T + h W_hh^T on the <see cref="SummedRows"/> in one pass, h W_hh^T alone on the others; each on two
     /// threads when <paramref name="threads"/> (LibTorch's setting) allows and it is large enough (<see cref="ProductSplit"/>).
     /// </summary>
     private void Summed(ReadOnlySpan<float> wIh, int features, ReadOnlySpan<float> x, ReadOnlySpan<float> wHh, int width,
-        ReadOnlySpan<float> h, int hStride, int count, Span<float> gates, int gatesStride, int threads)
+        ReadOnlySpan<float> h, int hStride, int count, Span<float> gates, int gatesStride, int threads, PackedWeights? packed)
     {
         var summed = SummedRows;
-        ProductSplit.AccumulateSum(wIh, features, x, features, wHh, width, h, hStride, summed, count, gates, gatesStride, threads);
         var rest = Gates * Hidden - summed;
+        if (packed is not null && count == 1)
+        {
+            ProductSplit.AccumulatePacked(packed.Summed, features, x, width, h, summed, gates, threads);
+            if (rest > 0) ProductSplit.AccumulatePacked(packed.HiddenRest, width, h, 0, default, rest, gates.Slice(summed), threads);
+            return;
+        }
+        ProductSplit.AccumulateSum(wIh, features, x, features, wHh, width, h, hStride, summed, count, gates, gatesStride, threads);
         if (rest > 0) ProductSplit.Accumulate(wHh.Slice(summed * width), rest, width, h, hStride, count, gates.Slice(summed), gatesStride, threads);
     }
 

@@ -50,32 +50,51 @@ internal static class LargePages
 
     private static bool Place<T>(Parameter p) where T : unmanaged
     {
-        var elementBytes = Unsafe.SizeOf<T>();
         var count = p.numel();
-        var bytes = count * elementBytes;
+        if (Aligned(p) || Allocate<T>(count) is not { } placed) return false;
+        var (block, offset) = placed;
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        // The values' storage starts at the boundary itself (storage offset 0), as any parameter's does, so that every
+        // writer of checkpoints sees an ordinary tensor. frombuffer pins the block, and the storage's deleter unpins it
+        // when the parameter is freed.
+        var target = torch.frombuffer(block, p.dtype, count, offset).view(p.shape);
+        target.copy_(p);
+        Collapse(block, offset, count);
+        p.set_(target);
+        return true;
+    }
+
+    /// <summary>
+    /// A pinned block for <paramref name="count"/> elements of at least one huge page, the first at element
+    /// <c>offset</c>, on a 2 MiB boundary; its whole pages advised huge before anything touches them. Null when
+    /// placement is off, the values are under a page, or the kernel refuses the advice.
+    /// </summary>
+    internal static (T[] block, long offset)? Allocate<T>(long count) where T : unmanaged
+    {
+        var elementBytes = Unsafe.SizeOf<T>();
         var length = count + PageBytes / elementBytes;
-        if (bytes < PageBytes || length > Array.MaxLength || Aligned(p)) return false;
+        if (!Enabled || count * elementBytes < PageBytes || length > Array.MaxLength) return null;
         // A managed block (LibTorch's allocator cannot be asked for an alignment) with a page of slack: wherever the
-        // block starts, a 2 MiB boundary lies within its first page. Not zeroed: its pages are first touched below,
-        // after the advice. frombuffer pins it, and the storage's deleter unpins it when the parameter is freed.
+        // block starts, a 2 MiB boundary lies within its first page. Not zeroed: its pages are first touched after the advice.
         var block = GC.AllocateUninitializedArray<T>((int)length, pinned: true);
         var address = (long)Marshal.UnsafeAddrOfPinnedArrayElement(block, 0);
         var start = (address + PageBytes - 1) & ~(PageBytes - 1);
         // The whole pages the values fill; a tail under a page stays on small pages (no memory rounded up).
-        var pages = bytes / PageBytes * PageBytes;
-        if (!Advise(start, pages, MadviseHugePage)) return false;
-        using var scope = torch.NewDisposeScope();
-        using var noGrad = torch.no_grad();
-        // The values' storage starts at the boundary itself (storage offset 0), as any parameter's does, so that every
-        // writer of checkpoints sees an ordinary tensor.
-        var target = torch.frombuffer(block, p.dtype, count, (start - address) / elementBytes).view(p.shape);
-        target.copy_(p);
-        // Memory the GC had used before is on small pages already: ask for them to be merged now (Linux 6.1 and
-        // later; older kernels refuse, and khugepaged may merge them later).
-        Advise(start, pages, MadviseCollapse);
-        p.set_(target);
-        return true;
+        return Advise(start, Pages(count * elementBytes), MadviseHugePage) ? (block, (start - address) / elementBytes) : null;
     }
+
+    /// <summary>
+    /// After <see cref="Allocate{T}"/>'s block is written: memory the GC had used before is on small pages already, so
+    /// ask for its pages to be merged now (Linux 6.1 and later; older kernels refuse, and khugepaged may merge them later).
+    /// </summary>
+    internal static void Collapse<T>(T[] block, long offset, long count) where T : unmanaged
+    {
+        var start = (long)Marshal.UnsafeAddrOfPinnedArrayElement(block, 0) + offset * Unsafe.SizeOf<T>();
+        Advise(start, Pages(count * Unsafe.SizeOf<T>()), MadviseCollapse);
+    }
+
+    private static long Pages(long bytes) => bytes / PageBytes * PageBytes;
 
     /// <summary>Whether <paramref name="t"/>'s data starts at a 2 MiB boundary.</summary>
     internal static bool Aligned(Tensor t) => t.numel() > 0 && (Address(t) & (PageBytes - 1)) == 0;

@@ -42,16 +42,50 @@ internal static unsafe class ProductSplit
     private static long _takenBack;
     private static ExceptionDispatchInfo? _failure;
 
-    /// <summary>One half of a product, as pointers: the main thread pins what it passes for as long as the product runs.</summary>
+    /// <summary>
+    /// A product or a part of it, as pointers: the main thread pins what it passes for as long as the product runs.
+    /// <see cref="Packed"/>, when set, holds the weights in <see cref="RowProducts.Pack"/>'s layout (one input row).
+    /// </summary>
     private struct Job
     {
-        public float* W1, X1, W2, X2, Y;
+        public float* W1, X1, W2, X2, Y, Packed;
         public int Cols1, Stride1, Cols2, Stride2, Rows, Count, YStride;
 
         public readonly void Run()
-            => RowProducts.AccumulateSum(new ReadOnlySpan<float>(W1, Rows * Cols1), Cols1, new ReadOnlySpan<float>(X1, Extent(Count, Stride1, Cols1)), Stride1,
+        {
+            if (Packed != null)
+            {
+                RowProducts.AccumulatePacked(new ReadOnlySpan<float>(Packed, RowProducts.PackedLength(Rows, Cols1, Cols2)), Cols1,
+                    new ReadOnlySpan<float>(X1, Cols1), Cols2, new ReadOnlySpan<float>(X2, Cols2), Rows, new Span<float>(Y, Rows));
+                return;
+            }
+            RowProducts.AccumulateSum(new ReadOnlySpan<float>(W1, Rows * Cols1), Cols1, new ReadOnlySpan<float>(X1, Extent(Count, Stride1, Cols1)), Stride1,
                 new ReadOnlySpan<float>(W2, Rows * Cols2), Cols2, new ReadOnlySpan<float>(X2, Extent(Count, Stride2, Cols2)), Stride2, Rows, Count,
                 new Span<float>(Y, Extent(Count, YStride, Rows)), YStride);
+        }
+
+        /// <summary>The rows from <paramref name="from"/> on: the helper's half.</summary>
+        public readonly Job From(int from)
+        {
+            var rest = this;
+            rest.Rows -= from;
+            rest.Y += from;
+            if (Packed != null) rest.Packed += (long)from * (Cols1 + Cols2);
+            else
+            {
+                rest.W1 += (long)from * Cols1;
+                rest.W2 += (long)from * Cols2;
+            }
+            return rest;
+        }
+
+        /// <summary>The first <paramref name="rows"/> rows: the calling thread's half.</summary>
+        public readonly Job Before(int rows)
+        {
+            var first = this;
+            first.Rows = rows;
+            return first;
+        }
     }
 
     private static int Extent(int count, int stride, int width) => width == 0 ? 0 : (count - 1) * stride + width;
@@ -83,40 +117,80 @@ internal static unsafe class ProductSplit
                 throw new ArgumentException("A product's spans are shorter than its sizes.");
             fixed (float* pw1 = w1, px1 = x1, pw2 = w2, px2 = x2, py = y)
             {
-                _job = new Job
+                Split(new Job
                 {
-                    W1 = pw1 + (long)half * cols1, X1 = px1, W2 = pw2 + (long)half * cols2, X2 = px2, Y = py + half,
-                    Cols1 = cols1, Stride1 = x1Stride, Cols2 = cols2, Stride2 = x2Stride, Rows = rows - half, Count = count, YStride = yStride,
-                };
-                Post();
-                // This thread's half meanwhile; the helper's must be done before the pins end.
-                Exception? mine = null;
-                try
-                {
-                    RowProducts.AccumulateSum(w1, cols1, x1, x1Stride, w2, cols2, x2, x2Stride, half, count, y, yStride);
-                }
-                catch (Exception e)
-                {
-                    mine = e;
-                }
-                if (Interlocked.CompareExchange(ref _claim, 2, 0) == 0)
-                {
-                    // Not started: this thread runs it, and the helper passes it by when it comes round.
-                    Interlocked.Increment(ref _takenBack);
-                    _job.Run();
-                }
-                else
-                {
-                    WaitFinished();
-                }
-                if (mine is not null) ExceptionDispatchInfo.Throw(mine);
-                if (Interlocked.Exchange(ref _failure, null) is { } failure) failure.Throw();
+                    W1 = pw1, X1 = px1, W2 = pw2, X2 = px2, Y = py,
+                    Cols1 = cols1, Stride1 = x1Stride, Cols2 = cols2, Stride2 = x2Stride, Rows = rows, Count = count, YStride = yStride,
+                }, half);
             }
         }
         finally
         {
             Monitor.Exit(Gate);
         }
+    }
+
+    /// <summary>
+    /// <see cref="RowProducts.AccumulatePacked"/>, split over two threads as <see cref="AccumulateSum"/> is (the halves
+    /// are whole blocks of the packed layout).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void AccumulatePacked(ReadOnlySpan<float> packed, int cols1, ReadOnlySpan<float> x1, int cols2, ReadOnlySpan<float> x2, int rows,
+        Span<float> y, int threads)
+    {
+        var half = rows / 32 * 16;
+        if (threads < 2 || half == 0 || (long)rows * (cols1 + cols2) < SplitFrom || !Monitor.TryEnter(Gate))
+        {
+            RowProducts.AccumulatePacked(packed, cols1, x1, cols2, x2, rows, y);
+            return;
+        }
+        try
+        {
+            if (!RowProducts.Packs(rows, cols1, cols2) || packed.Length < RowProducts.PackedLength(rows, cols1, cols2) || x1.Length < cols1
+                || x2.Length < cols2 || y.Length < rows)
+                throw new ArgumentException("A product's spans are shorter than its sizes.");
+            fixed (float* pp = packed, px1 = x1, px2 = x2, py = y)
+            {
+                Split(new Job { Packed = pp, X1 = px1, X2 = px2, Y = py, Cols1 = cols1, Cols2 = cols2, Rows = rows, Count = 1 }, half);
+            }
+        }
+        finally
+        {
+            Monitor.Exit(Gate);
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="whole"/>'s rows from <paramref name="half"/> on on the helper and the rows before on this
+    /// thread (under <see cref="Gate"/>, its memory pinned by the caller), taking the helper's back if it has not
+    /// started by then.
+    /// </summary>
+    private static void Split(in Job whole, int half)
+    {
+        _job = whole.From(half);
+        Post();
+        // This thread's half meanwhile; the helper's must be done before the pins end.
+        Exception? mine = null;
+        try
+        {
+            whole.Before(half).Run();
+        }
+        catch (Exception e)
+        {
+            mine = e;
+        }
+        if (Interlocked.CompareExchange(ref _claim, 2, 0) == 0)
+        {
+            // Not started: this thread runs it, and the helper passes it by when it comes round.
+            Interlocked.Increment(ref _takenBack);
+            _job.Run();
+        }
+        else
+        {
+            WaitFinished();
+        }
+        if (mine is not null) ExceptionDispatchInfo.Throw(mine);
+        if (Interlocked.Exchange(ref _failure, null) is { } failure) failure.Throw();
     }
 
     private static void Post()

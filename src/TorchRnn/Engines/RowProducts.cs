@@ -455,6 +455,85 @@ internal static class RowProducts
     }
 
     /// <summary>
+    /// Whether <see cref="Pack"/>'s layout serves these sizes: rows in whole blocks of eight and columns in whole
+    /// 512-bit vectors (<paramref name="cols2"/> may be 0), on a machine with AVX-512.
+    /// </summary>
+    public static bool Packs(int rows, int cols1, int cols2)
+        => Vector512.IsHardwareAccelerated && Avx2.IsSupported && rows > 0 && rows % 8 == 0 && cols1 > 0 && cols1 % 16 == 0 && cols2 % 16 == 0;
+
+    /// <summary>The floats <see cref="Pack"/> writes.</summary>
+    public static int PackedLength(int rows, int cols1, int cols2) => rows * (cols1 + cols2);
+
+    /// <summary>
+    /// Lays rows 0 to <paramref name="rows"/> - 1 of W1 (<paramref name="cols1"/> columns) and, when
+    /// <paramref name="cols2"/> is not 0, of W2 out in the order <see cref="AccumulatePacked"/> reads them: for each block
+    /// of eight rows, W1's columns 16 at a time (the eight rows' 16 floats one after another), then W2's. A one-row
+    /// product over row-major weights reads eight rows of each weight side by side, 16 streams a row apart; over this
+    /// layout it reads a single stream front to back. Only where <see cref="Packs"/>.
+    /// </summary>
+    public static void Pack(ReadOnlySpan<float> w1, int cols1, ReadOnlySpan<float> w2, int cols2, int rows, Span<float> into)
+    {
+        if (!Packs(rows, cols1, cols2) || w1.Length < rows * cols1 || w2.Length < rows * cols2 || into.Length < PackedLength(rows, cols1, cols2))
+            throw new ArgumentException("A packed layout's sizes do not fit.");
+        var at = 0;
+        for (var r = 0; r < rows; r += 8)
+        {
+            for (var k = 0; k < cols1; k += 16)
+                for (var i = 0; i < 8; i++, at += 16) w1.Slice((r + i) * cols1 + k, 16).CopyTo(into.Slice(at, 16));
+            for (var k = 0; k < cols2; k += 16)
+                for (var i = 0; i < 8; i++, at += 16) w2.Slice((r + i) * cols2 + k, 16).CopyTo(into.Slice(at, 16));
+        }
+    }
+
+    /// <summary>
+    /// <see cref="AccumulateSum"/> for one input row over <see cref="Pack"/>'s layout: y[r] += Σ_k W1[r, k] x1[k] +
+    /// Σ_k W2[r, k] x2[k] for r &lt; <paramref name="rows"/>, the weights read as one stream. The same sums in the same
+    /// order as the row-major one-row path, so the results are the same bit for bit.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void AccumulatePacked(ReadOnlySpan<float> packed, int cols1, ReadOnlySpan<float> x1, int cols2, ReadOnlySpan<float> x2, int rows,
+        Span<float> y)
+    {
+        if (!Packs(rows, cols1, cols2) || packed.Length < PackedLength(rows, cols1, cols2) || x1.Length < cols1 || x2.Length < cols2 || y.Length < rows)
+            throw new ArgumentException("A product's spans are shorter than its sizes.");
+        var order = Vector256.Create(0, 4, 1, 5, 2, 6, 3, 7);
+        ref var p = ref MemoryMarshal.GetReference(packed);
+        ref var xa = ref MemoryMarshal.GetReference(x1);
+        ref var xb = ref MemoryMarshal.GetReference(x2);
+        ref var y0 = ref MemoryMarshal.GetReference(y);
+        for (var r = 0; r < rows; r += 8)
+        {
+            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+            for (var k = 0; k < cols1; k += 16, p = ref Unsafe.Add(ref p, 128))
+            {
+                var v = Vector512.LoadUnsafe(ref xa, (nuint)k);
+                a0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref p), v, a0);
+                a1 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref p, 16), v, a1);
+                a2 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref p, 32), v, a2);
+                a3 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref p, 48), v, a3);
+                a4 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref p, 64), v, a4);
+                a5 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref p, 80), v, a5);
+                a6 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref p, 96), v, a6);
+                a7 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref p, 112), v, a7);
+            }
+            // The second weight's loop is the first written out again, as in Rows8Sum.
+            for (var k = 0; k < cols2; k += 16, p = ref Unsafe.Add(ref p, 128))
+            {
+                var v = Vector512.LoadUnsafe(ref xb, (nuint)k);
+                a0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref p), v, a0);
+                a1 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref p, 16), v, a1);
+                a2 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref p, 32), v, a2);
+                a3 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref p, 48), v, a3);
+                a4 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref p, 64), v, a4);
+                a5 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref p, 80), v, a5);
+                a6 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref p, 96), v, a6);
+                a7 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref p, 112), v, a7);
+            }
+            AddInto(ref y0, r, Avx2.PermuteVar8x32(Sums(a0, a1, a2, a3, a4, a5, a6, a7), order));
+        }
+    }
+
+    /// <summary>
     /// The row length of <see cref="Transpose"/>'s W^T for W of <paramref name="rows"/> rows: 16 floats longer, so that
     /// with power-of-two sizes (1024, 2048 gate rows) consecutive rows do not land in the same cache sets.
     /// </summary>
