@@ -4,15 +4,19 @@ using System.Linq;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Threading;
+using TorchRnn.Engines;
 
 namespace TorchRnn.Benchmarks;
 
 /// <summary>
 /// The floor of a step: how long reading its weights once takes from the cache level they fit in, as a step loop reads
-/// them call after call. A pinned float array of exactly the weights' bytes, its start aligned to 64 bytes (as
-/// LibTorch's and ONNX Runtime's buffers are), is summed over and over with Vector256 loads into eight independent
-/// accumulators (256 bytes an iteration, so the adds never wait on each other and the loads are the limit); with t
-/// threads each sums its own contiguous 1/t at the same time, as a step's threads split the weight rows.
+/// them call after call. A pinned float array of exactly the weights' bytes, placed as TorchRnn places large weights
+/// (from a 2 MiB boundary on huge pages where <see cref="LargePages"/> can, else from a 64-byte boundary as LibTorch's
+/// and ONNX Runtime's buffers start), is summed front to back over and over with the widest vectors the machine has
+/// (Vector512 with AVX-512, else Vector256) into eight independent accumulators, so the adds never wait on each other
+/// and the loads are the limit; with t threads each sums its own contiguous 1/t at the same time, as a step's threads
+/// split the weight rows. (Vector256 loads from small pages, the probe's first form, read LSTM(512)'s 16 MiB about a
+/// third slower than the fused step's packed weights did: not a floor.)
 /// </summary>
 internal sealed class ReadFloor
 {
@@ -30,12 +34,24 @@ internal sealed class ReadFloor
     public ReadFloor(long bytes)
     {
         _length = checked((int)(bytes / sizeof(float)));
-        _array = GC.AllocateArray<float>(_length + FloatsPerLine, pinned: true);
-        var address = (long)Marshal.UnsafeAddrOfPinnedArrayElement(_array, 0);
-        _offset = (int)((Alignment - address % Alignment) % Alignment / sizeof(float));
+        if (LargePages.Allocate<float>(_length) is { } placed)
+        {
+            (_array, _offset) = (placed.block, (int)placed.offset);
+            HugePages = true;
+        }
+        else
+        {
+            _array = GC.AllocateArray<float>(_length + FloatsPerLine, pinned: true);
+            var address = (long)Marshal.UnsafeAddrOfPinnedArrayElement(_array, 0);
+            _offset = (int)((Alignment - address % Alignment) % Alignment / sizeof(float));
+        }
         // Touched before timing, so the first read does not pay for page faults.
-        _array.AsSpan().Fill(1e-3f);
+        _array.AsSpan(_offset, _length).Fill(1e-3f);
+        if (HugePages) LargePages.Collapse(_array, _offset, _length);
     }
+
+    /// <summary>Whether the buffer is on huge pages.</summary>
+    public bool HugePages { get; }
 
     /// <summary>
     /// The median over <paramref name="blocks"/> blocks, each at least 20 ms of reads after one to warm the cache, of
@@ -78,7 +94,33 @@ internal sealed class ReadFloor
         s_sink = sum;
     }
 
-    private static float Sum(ReadOnlySpan<float> data)
+    private static float Sum(ReadOnlySpan<float> data) => Vector512.IsHardwareAccelerated ? Sum512(data) : Sum256(data);
+
+    // The same loop in each width (the generic vector interface is not public in .NET 10).
+    private static float Sum512(ReadOnlySpan<float> data)
+    {
+        ref var first = ref MemoryMarshal.GetReference(data);
+        var width = Vector512<float>.Count;
+        var s0 = Vector512<float>.Zero;
+        var (s1, s2, s3, s4, s5, s6, s7) = (s0, s0, s0, s0, s0, s0, s0);
+        var i = 0;
+        for (; i <= data.Length - 8 * width; i += 8 * width)
+        {
+            s0 += Vector512.LoadUnsafe(ref first, (nuint)i);
+            s1 += Vector512.LoadUnsafe(ref first, (nuint)(i + width));
+            s2 += Vector512.LoadUnsafe(ref first, (nuint)(i + 2 * width));
+            s3 += Vector512.LoadUnsafe(ref first, (nuint)(i + 3 * width));
+            s4 += Vector512.LoadUnsafe(ref first, (nuint)(i + 4 * width));
+            s5 += Vector512.LoadUnsafe(ref first, (nuint)(i + 5 * width));
+            s6 += Vector512.LoadUnsafe(ref first, (nuint)(i + 6 * width));
+            s7 += Vector512.LoadUnsafe(ref first, (nuint)(i + 7 * width));
+        }
+        var sum = Vector512.Sum(s0 + s1 + s2 + s3 + s4 + s5 + s6 + s7);
+        for (; i < data.Length; i++) sum += data[i];
+        return sum;
+    }
+
+    private static float Sum256(ReadOnlySpan<float> data)
     {
         ref var first = ref MemoryMarshal.GetReference(data);
         var width = Vector256<float>.Count;

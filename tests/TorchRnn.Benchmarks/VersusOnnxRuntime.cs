@@ -94,7 +94,8 @@ public static class VersusOnnxRuntime
             .AppendLine($"- TorchRnn on TorchSharp {machine.TorchSharp} / LibTorch {machine.LibTorch}; ONNX Runtime {OrtEnv.Instance().GetVersionString()} (CPU execution provider), TorchRnn.Onnx opset {onnx.opset_version}")
             .AppendLine($"- Load average at start {machine.LoadAtStart}, at end {Machine.LoadAverage()}")
             .AppendLine("- The step: pytorch_bench.py's StepRun, nn.LSTM or nn.GRU(H, H, 2) after manual_seed(0), x = randn(1, N, H) fixed, the state fed back from call to call, no gradients. " +
-                "TorchRnn: under no_grad, `(_, state) = m.call(x, state)` in a dispose scope, the previous state disposed. " +
+                "TorchRnn: under no_grad, `(_, state) = m.call(x, state)` in a dispose scope, the previous state disposed " +
+                "(by default at batch 1 the fused engine reads the weights from packed copies, made at the second call that finds them unchanged). " +
                 "ONNX Runtime: the same module and weights exported by TorchRnn.Onnx (float32 without projections: one ONNX LSTM or GRU node per layer), " +
                 "SessionOptions IntraOpNumThreads = threads, InterOpNumThreads = 1, sequential execution, ORT_ENABLE_ALL; called with everything prebound: " +
                 "x, the output and two buffers per state in two IoBindings that swap the buffers, one RunWithBinding a step (the second table times OnnxStreamingSession.run against it).")
@@ -103,7 +104,8 @@ public static class VersusOnnxRuntime
             .AppendLine($"- Timing: each side warmed up for {warmUpSeconds:0.##} s, then {rounds} rounds, each a block of each side (same calls per block, at least 20 ms of each, order alternating, a {pauseSeconds * 1000:0.##} ms pause before each block so that the other side's spinning threads have gone to sleep). " +
                 "Per step: the median over rounds of a block's time / its calls. Ratio: median over rounds of TorchRnn's block time / ONNX Runtime's (below 1: TorchRnn is faster); IQR: its interquartile range.")
             .AppendLine("- Floor: the time to read the step's weights once (sum over layers of W_ih and W_hh, float32; biases and states left out) from the cache level they fit in, " +
-                "as a step loop reads them call after call: a pinned, 64-byte aligned float array of exactly those bytes summed over and over with Vector256 loads into eight accumulators, " +
+                "as a step loop reads them call after call: a pinned float array of exactly those bytes (from a 2 MiB boundary on huge pages where TorchRnn places large weights, else 64-byte aligned), " +
+                $"summed front to back over and over with {(System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? "Vector512" : "Vector256")} loads into eight accumulators, " +
                 $"with t threads each summing its own contiguous 1/t at the same time; the median over {rounds} blocks of at least 20 ms, after the rounds. Its GB/s is bytes / floor time.")
             .AppendLine()
             .AppendLine("| case | threads | TorchRnn per step | ORT per step | TorchRnn/ORT (median) | IQR | floor per step (GB/s) | TorchRnn/floor | ORT/floor | max \\|Δ\\| |")
