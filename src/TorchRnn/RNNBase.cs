@@ -147,7 +147,7 @@ public abstract class RNNBase : RecurrentModule<(Tensor output, HiddenState h_n)
     /// </summary>
     public void flatten_parameters()
     {
-        _fused?.DropPacked();
+        _fused?.DropCopies();
         _native?.FlattenParameters();
     }
 

@@ -1,5 +1,4 @@
 using System;
-using System.Runtime.InteropServices;
 
 namespace TorchRnn.Engines;
 
@@ -11,39 +10,25 @@ namespace TorchRnn.Engines;
 /// products (the products alone, 2-layer LSTM(512), one thread, in alternation within one process; Zen 5, 2026-12-07).
 /// </summary>
 /// <remarks>
-/// A copy is used only while the weights are what it was made from: the same data address and the same LibTorch
-/// version (<see cref="TensorVersion"/>), which every in-place change through LibTorch moves on (an optimiser's step,
-/// <c>copy_</c>, <c>load_state_dict</c>, <c>set_</c>). Writes straight into a weight's memory (a span over
-/// <c>data&lt;float&gt;()</c> or <c>bytes</c>) bypass LibTorch and are not seen: <c>flatten_parameters()</c> drops the copies.
-/// The memory is a pinned managed block (on huge pages where <see cref="LargePages"/> places weights), freed by the GC
-/// once the engine holding it is gone.
+/// <see cref="WeightCopies"/> decides when a copy is made and used. The memory is a pinned managed block
+/// (<see cref="CopyBlock"/>), freed by the GC once the engine holding it is gone.
 /// </remarks>
 internal sealed class PackedWeights
 {
-    /// <summary>Whether steps may use packed copies (tests and the benchmarks' A/B set it); only where versions can be read.</summary>
-    internal static bool Enabled { get; set; } = TensorVersion.Available;
-
-    private readonly float[] _block;
-    private readonly int _start;
+    private readonly CopyBlock _block;
     private readonly int _summed, _rest, _features, _width;
 
-    private PackedWeights(float[] block, int start, int summed, int rest, int features, int width, Stamp made)
-    {
-        (_block, _start, _summed, _rest, _features, _width) = (block, start, summed, rest, features, width);
-        Made = made;
-    }
-
-    /// <summary>What the copy was made from.</summary>
-    public Stamp Made { get; }
+    private PackedWeights(CopyBlock block, int summed, int rest, int features, int width)
+        => (_block, _summed, _rest, _features, _width) = (block, summed, rest, features, width);
 
     /// <summary>The summed rows, W_ih's (H_in columns) and W_hh's (H_out columns) block by block.</summary>
-    public ReadOnlySpan<float> Summed => _block.AsSpan(_start, _summed * (_features + _width));
+    public ReadOnlySpan<float> Summed => _block.Span.Slice(0, _summed * (_features + _width));
 
     /// <summary>W_hh's other rows (H_out columns).</summary>
-    public ReadOnlySpan<float> HiddenRest => _block.AsSpan(_start + _summed * (_features + _width), _rest * _width);
+    public ReadOnlySpan<float> HiddenRest => _block.Span.Slice(_summed * (_features + _width), _rest * _width);
 
     /// <summary>W_ih's other rows (H_in columns).</summary>
-    public ReadOnlySpan<float> InputRest => _block.AsSpan(_start + _summed * (_features + _width) + _rest * _width, _rest * _features);
+    public ReadOnlySpan<float> InputRest => _block.Span.Slice(_summed * (_features + _width) + _rest * _width, _rest * _features);
 
     /// <summary>Whether the layout serves a layer of these sizes (see <see cref="RowProducts.Packs"/>).</summary>
     public static bool Serves(int summed, int rest, int features, int width)
@@ -53,22 +38,10 @@ internal sealed class PackedWeights
     /// Packs <paramref name="wIh"/> (G * H, H_in) and <paramref name="wHh"/> (G * H, H_out), whose first
     /// <paramref name="summed"/> rows are summed and the next <paramref name="rest"/> are not.
     /// </summary>
-    public static PackedWeights Make(ReadOnlySpan<float> wIh, ReadOnlySpan<float> wHh, int summed, int rest, int features, int width, Stamp made)
+    public static PackedWeights Make(ReadOnlySpan<float> wIh, ReadOnlySpan<float> wHh, int summed, int rest, int features, int width)
     {
-        long length = (long)(summed + rest) * (features + width);
-        float[] block;
-        int start;
-        var pages = LargePages.Allocate<float>(length);
-        var huge = pages is not null;
-        if (pages is { } placed)
-            (block, start) = (placed.block, (int)placed.offset);
-        else
-        {
-            // 64-byte aligned, as LibTorch's buffers are: every load of the stream then stays within one cache line.
-            block = GC.AllocateUninitializedArray<float>(checked((int)length + 16), pinned: true);
-            start = (int)((64 - Marshal.UnsafeAddrOfPinnedArrayElement(block, 0) % 64) % 64 / sizeof(float));
-        }
-        var into = block.AsSpan(start, (int)length);
+        var block = CopyBlock.Allocate((long)(summed + rest) * (features + width));
+        var into = block.Span;
         var at = summed * (features + width);
         RowProducts.Pack(wIh, features, wHh, width, summed, into);
         if (rest > 0)
@@ -76,10 +49,7 @@ internal sealed class PackedWeights
             RowProducts.Pack(wHh.Slice(summed * width), width, default, 0, rest, into.Slice(at));
             RowProducts.Pack(wIh.Slice(summed * features), features, default, 0, rest, into.Slice(at + rest * width));
         }
-        if (huge) LargePages.Collapse(block, start, length);
-        return new PackedWeights(block, start, summed, rest, features, width, made);
+        block.Written();
+        return new PackedWeights(block, summed, rest, features, width);
     }
-
-    /// <summary>The identity of a layer's weight values: each weight's data address and LibTorch version.</summary>
-    internal readonly record struct Stamp(nint InputData, long InputVersion, nint HiddenData, long HiddenVersion);
 }

@@ -44,15 +44,22 @@ internal static unsafe class ProductSplit
 
     /// <summary>
     /// A product or a part of it, as pointers: the main thread pins what it passes for as long as the product runs.
-    /// <see cref="Packed"/>, when set, holds the weights in <see cref="RowProducts.Pack"/>'s layout (one input row).
+    /// <see cref="Packed"/>, when set, holds the weights in <see cref="RowProducts.Pack"/>'s layout (one input row);
+    /// <see cref="Panels"/>, when set, W1's column panels (<see cref="RowProducts.PackPanels"/>).
     /// </summary>
     private struct Job
     {
-        public float* W1, X1, W2, X2, Y, Packed;
+        public float* W1, X1, W2, X2, Y, Packed, Panels;
         public int Cols1, Stride1, Cols2, Stride2, Rows, Count, YStride;
 
         public readonly void Run()
         {
+            if (Panels != null)
+            {
+                RowProducts.AccumulatePanels(new ReadOnlySpan<float>(W1, Rows * Cols1), new ReadOnlySpan<float>(Panels, Rows / 64 * 64 * Cols1), Rows, Cols1,
+                    new ReadOnlySpan<float>(X1, Extent(Count, Stride1, Cols1)), Stride1, Count, new Span<float>(Y, Extent(Count, YStride, Rows)), YStride);
+                return;
+            }
             if (Packed != null)
             {
                 RowProducts.AccumulatePacked(new ReadOnlySpan<float>(Packed, RowProducts.PackedLength(Rows, Cols1, Cols2)), Cols1,
@@ -76,6 +83,7 @@ internal static unsafe class ProductSplit
                 rest.W1 += (long)from * Cols1;
                 rest.W2 += (long)from * Cols2;
             }
+            if (Panels != null) rest.Panels += (long)from * Cols1;
             return rest;
         }
 
@@ -152,6 +160,35 @@ internal static unsafe class ProductSplit
             fixed (float* pp = packed, px1 = x1, px2 = x2, py = y)
             {
                 Split(new Job { Packed = pp, X1 = px1, X2 = px2, Y = py, Cols1 = cols1, Cols2 = cols2, Rows = rows, Count = 1 }, half);
+            }
+        }
+        finally
+        {
+            Monitor.Exit(Gate);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="RowProducts.AccumulatePanels"/>, split over two threads as <see cref="AccumulateSum"/> is, between panels.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void AccumulatePanels(ReadOnlySpan<float> w, ReadOnlySpan<float> panels, int rows, int cols, ReadOnlySpan<float> x, int xStride,
+        int count, Span<float> y, int yStride, int threads)
+    {
+        var half = rows / 128 * 64;
+        if (threads < 2 || half == 0 || count <= 0 || (long)rows * cols * count < SplitFrom || !Monitor.TryEnter(Gate))
+        {
+            RowProducts.AccumulatePanels(w, panels, rows, cols, x, xStride, count, y, yStride);
+            return;
+        }
+        try
+        {
+            if (w.Length < rows * cols || panels.Length < rows / 64 * 64 * cols || x.Length < Extent(count, xStride, cols)
+                || y.Length < Extent(count, yStride, rows))
+                throw new ArgumentException("A product's spans are shorter than its sizes.");
+            fixed (float* pw = w, pp = panels, px = x, py = y)
+            {
+                Split(new Job { W1 = pw, Panels = pp, X1 = px, Y = py, Cols1 = cols, Stride1 = xStride, Rows = rows, Count = count, YStride = yStride }, half);
             }
         }
         finally

@@ -597,6 +597,59 @@ internal static class RowProducts
     }
 
     /// <summary>
+    /// W (rows, cols) as column panels: for each block of 64 rows, its 64 outputs of column 0, then of column 1, and so
+    /// on (64 x cols floats one after another); rows past the last whole block are left out (the products read them
+    /// from W). The layout <see cref="AccumulatePanels"/> reads, each panel one stream.
+    /// </summary>
+    public static void PackPanels(ReadOnlySpan<float> w, int rows, int cols, Span<float> into)
+    {
+        var blockRows = rows / 64 * 64;
+        if (w.Length < rows * cols || into.Length < blockRows * cols) throw new ArgumentException("A panel layout's sizes do not fit.");
+        for (var r0 = 0; r0 < blockRows; r0 += 64)
+        {
+            var panel = into.Slice(r0 * cols, 64 * cols);
+            for (var r = 0; r < 64; r++)
+            {
+                var row = w.Slice((r0 + r) * cols, cols);
+                for (var k = 0; k < cols; k++) panel[k * 64 + r] = row[k];
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="AccumulateTransposed"/> over <see cref="PackPanels"/>' layout: y[m * yStride + r] += Σ_k x[m * xStride + k]
+    /// * W[r, k], each input element broadcast into a panel's 64 outputs for four input rows at a time; the rows and
+    /// inputs the blocks leave go through <see cref="Accumulate"/> on <paramref name="w"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void AccumulatePanels(ReadOnlySpan<float> w, ReadOnlySpan<float> panels, int rows, int cols, ReadOnlySpan<float> x, int xStride,
+        int count, Span<float> y, int yStride)
+    {
+        if (count <= 0 || rows <= 0) return;
+        var blockRows = rows / 64 * 64;
+        if (w.Length < rows * cols || panels.Length < blockRows * cols || x.Length < (count - 1) * xStride + cols || y.Length < (count - 1) * yStride + rows)
+            throw new ArgumentException("A product's spans are shorter than its sizes.");
+        if (!Vector512.IsHardwareAccelerated)
+        {
+            Accumulate(w, rows, cols, x, xStride, count, y, yStride);
+            return;
+        }
+        var blockInputs = count / 4 * 4;
+        ref var p0 = ref MemoryMarshal.GetReference(panels);
+        ref var x0 = ref MemoryMarshal.GetReference(x);
+        ref var y0 = ref MemoryMarshal.GetReference(y);
+        for (var r = 0; r < blockRows; r += 64)
+        {
+            ref var panel = ref Unsafe.Add(ref p0, r * cols);
+            for (var m = 0; m < blockInputs; m += 4)
+                Columns4x64(ref panel, 64, cols, ref Unsafe.Add(ref x0, m * xStride), xStride, ref Unsafe.Add(ref y0, m * yStride + r), yStride, 0);
+        }
+        if (blockInputs < count && blockRows > 0)
+            Accumulate(w, blockRows, cols, x.Slice(blockInputs * xStride), xStride, count - blockInputs, y.Slice(blockInputs * yStride), yStride);
+        if (blockRows < rows) Accumulate(w.Slice(blockRows * cols), rows - blockRows, cols, x, xStride, count, y.Slice(blockRows), yStride);
+    }
+
+    /// <summary>
     /// Adds x W into y, W^T's product read from W's own rows: for m &lt; <paramref name="count"/> and p &lt;
     /// <paramref name="cols"/>, y[m * yStride + p] += Σ_k x[m * xStride + k] * w[k * wStride + p], k &lt;
     /// <paramref name="rows"/>. Backpropagation's products (dh = dgates W_hh) without a transposed copy: blocks of four
