@@ -16,7 +16,9 @@ namespace TorchRnn.Engines;
 /// autograd. A step is the weights' bytes streamed once through <see cref="RowProducts"/> (both products of every
 /// batch row in managed SIMD code, no dispatch, no allocation; on two threads when LibTorch has two,
 /// <see cref="ProductSplit"/>) and the gates' pointwise math in place (<see cref="Activations"/> with AVX-512,
-/// <c>TensorPrimitives</c> elsewhere); h goes straight into the output's memory and c stays in a managed buffer. Over a sequence
+/// <c>TensorPrimitives</c> elsewhere); h goes straight into the output's memory and c stays in a managed buffer. A step at
+/// batch 1, or at 4 to 16 rows, reads a copy of the weights laid out for it (<see cref="PackedWeights"/>,
+/// <see cref="TransposedWeights"/>), kept while the weights are unchanged (<see cref="WeightCopies"/>). Over a sequence
 /// of many rows the input product of each layer is one LibTorch matrix product, as in the other engines. The subclass
 /// (<see cref="FusedLstm"/>, <see cref="FusedGru"/>, <see cref="FusedRnn"/>) owns the gates.
 /// </summary>
