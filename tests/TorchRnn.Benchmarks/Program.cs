@@ -14,7 +14,8 @@ namespace TorchRnn.Benchmarks;
 /// <c>-- --versus-onnxruntime [--threads 1,2] [--cases lstm-step-256,...] [--rounds N] [--warm-up-ms MS] [--pause-ms MS] [--out DIR]</c>
 /// times one generation step in TorchRnn and in ONNX Runtime in alternation, beside the time to read the step's
 /// weights (<see cref="VersusOnnxRuntime"/>); <c>-- --large-pages [--rounds N] [--out DIR]</c> times modules whose large
-/// weights are on huge pages against the same on small pages (<see cref="LargePagesRunner"/>).
+/// weights are on huge pages against the same on small pages (<see cref="LargePagesRunner"/>); <c>-- --weight-copies
+/// [--rounds N] [--out DIR]</c> times steps with the fused engine's weight copies against without (<see cref="WeightCopiesRunner"/>).
 /// </summary>
 public static class Program
 {
@@ -33,6 +34,7 @@ public static class Program
             if (args.Contains("--kinds")) return KindsRunner.Run(TakeSelection(args.Where(a => a != "--kinds").ToArray()));
             if (args.Contains("--weight-drop")) return WeightDropRunner.Run(TakeSelection(args.Where(a => a != "--weight-drop").ToArray()));
             if (args.Contains("--large-pages")) return LargePagesRunner.Run(args.Where(a => a != "--large-pages").ToArray());
+            if (args.Contains("--weight-copies")) return WeightCopiesRunner.Run(args.Where(a => a != "--weight-copies").ToArray());
             if (args.Contains("--versus-pytorch")) return VersusPyTorch.Run(TakeSelection(args.Where(a => a != "--versus-pytorch").ToArray()));
             // Its own --threads: one thread unless asked (not Selection's default of one and all).
             if (args.Contains("--versus-onnxruntime")) return VersusOnnxRuntime.Run(args.Where(a => a != "--versus-onnxruntime").ToArray());
