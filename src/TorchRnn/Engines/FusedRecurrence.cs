@@ -17,7 +17,7 @@ namespace TorchRnn.Engines;
 /// batch row in managed SIMD code, no dispatch, no allocation; on two threads when LibTorch has two,
 /// <see cref="ProductSplit"/>) and the gates' pointwise math in place (<see cref="Activations"/> with AVX-512,
 /// <c>TensorPrimitives</c> elsewhere); h goes straight into the output's memory and c stays in a managed buffer. A step at
-/// batch 1, or at 4 to 16 rows, reads a copy of the weights laid out for it (<see cref="PackedWeights"/>,
+/// batch 1, or of 4 rows or more, reads a copy of the weights laid out for it (<see cref="PackedWeights"/>,
 /// <see cref="TransposedWeights"/>), kept while the weights are unchanged (<see cref="WeightCopies"/>). Over a sequence
 /// of many rows the input product of each layer is one LibTorch matrix product, as in the other engines. The subclass
 /// (<see cref="FusedLstm"/>, <see cref="FusedGru"/>, <see cref="FusedRnn"/>) owns the gates.
@@ -211,7 +211,7 @@ internal abstract class FusedRecurrence(SequenceOptions options, CellWeights[] w
             // A step's weights from a copy when there is a current one: at batch 1 packed (one stream), from batch 4 on
             // column panels (no sums across lanes).
             var packed = streamed && batch == 1 && w.w_hr is null ? Packed(at, w, wIh, wHh, features, width) : null;
-            var columns = streamed && StepReadsTransposed(batch) && w.w_hr is null ? Transposed(at, w, wIh, wHh, features, width) : null;
+            var columns = (streamed || sizes.Length == 1) && StepReadsTransposed(batch) && w.w_hr is null ? Transposed(at, w, wIh, wHh, features, width) : null;
             using var product = streamed ? null : F.linear(input, w.w_ih, w.b_ih);
             Span<float> projected;
             int projectedStride, projectedFrom;
@@ -267,8 +267,9 @@ internal abstract class FusedRecurrence(SequenceOptions options, CellWeights[] w
                 }
                 else
                 {
-                    if (carried > 0) Product(wHh, hhT, g, width, before, stride, carried, gates, g);
-                    if (size > carried) Product(wHh, hhT, g, width, states.H0.Slice(carried * width), width, size - carried, gates.Slice(carried * g), g);
+                    if (carried > 0) Recurrent(wHh, hhT, columns, g, width, before, stride, carried, gates, g, threads);
+                    if (size > carried)
+                        Recurrent(wHh, hhT, columns, g, width, states.H0.Slice(carried * width), width, size - carried, gates.Slice(carried * g), g, threads);
                 }
                 var step = outputs.Slice(offsets[t] * stride + column);
                 for (var n = 0; n < size; n++)
@@ -378,6 +379,18 @@ internal abstract class FusedRecurrence(SequenceOptions options, CellWeights[] w
         }
         ProductSplit.AccumulateSum(wIh, features, x, features, wHh, width, h, hStride, summed, count, gates, gatesStride, threads);
         if (rest > 0) ProductSplit.Accumulate(wHh.Slice(summed * width), rest, width, h, hStride, count, gates.Slice(summed), gatesStride, threads);
+    }
+
+    /// <summary>
+    /// A step's recurrent product h W_hh^T of <paramref name="count"/> rows: from the kept column panels where the step
+    /// reads them (one step of more rows than are streamed), else <see cref="Product"/>.
+    /// </summary>
+    private static void Recurrent(ReadOnlySpan<float> wHh, float[]? hhT, TransposedWeights? columns, int g, int width, ReadOnlySpan<float> h, int hStride,
+        int count, Span<float> gates, int gatesStride, int threads)
+    {
+        if (columns is not null && StepReadsTransposed(count))
+            ProductSplit.AccumulatePanels(wHh, columns.Hidden, g, width, h, hStride, count, gates, gatesStride, threads);
+        else Product(wHh, hhT, g, width, h, hStride, count, gates, gatesStride);
     }
 
     /// <summary>y += W x^T for <paramref name="count"/> rows of x: over the transposed copy when there is one.</summary>

@@ -125,8 +125,9 @@ public class WeightCopiesTests
     {
         foreach (var mode in new[] { "LSTM", "GRU", "RNN_TANH" })
         {
-            // (input, hidden, layers, batch, bidirectional): 64-row panels and a remainder, four-row blocks and a remainder.
-            foreach (var (i, h, layers, batch, bidi) in new[] { (32L, 32L, 2L, 8L, false), (16L, 40L, 1L, 5L, true), (24L, 64L, 2L, 4L, false) })
+            // (input, hidden, layers, batch, bidirectional): 64-row panels and a remainder, four-row blocks and a remainder,
+            // and more rows than a step streams (its input product LibTorch's, its recurrent product from the panels).
+            foreach (var (i, h, layers, batch, bidi) in new[] { (32L, 32L, 2L, 8L, false), (16L, 40L, 1L, 5L, true), (24L, 64L, 2L, 4L, false), (32L, 48L, 2L, 21L, true) })
                 yield return new TestCaseData(mode, i, h, layers, batch, bidi).SetArgDisplayNames(mode, $"{i}->{h}x{layers}", $"N{batch}", bidi ? "bidirectional" : "one-way");
         }
     }
