@@ -71,11 +71,18 @@ public class PyTorchParityTests
         using var noGrad = torch.no_grad();
         foreach (var (name, value) in c.Parameters)
             module.get_parameter(name)!.copy_(value.ToTensor(c.DType, torch.CPU));
-        var (output, hn, cn) = ModuleRunner.Forward(c, module, c.Input.ToTensor(c.DType, torch.CPU),
-            c.Hx.Select(h => h.ToTensor(c.DType, torch.CPU)).ToList());
-        Expect.Close(output, c.Output, c.Tolerance, "output");
-        if (c.HN is not null) Expect.Close(hn!, c.HN, c.Tolerance, "h_n");
-        if (c.CN is not null) Expect.Close(cn!, c.CN, c.Tolerance, "c_n");
+        var input = c.Input.ToTensor(c.DType, torch.CPU);
+        var hx = c.Hx.Select(h => h.ToTensor(c.DType, torch.CPU)).ToList();
+        // The fused engine reads copies of the weights from the second call with them unchanged, where the sizes allow
+        // one (WeightCopiesTests covers the layouts at sizes that use them): its third call is checked as well as its first.
+        foreach (var call in engine == nameof(Engine.Fused) ? new[] { 1, 2, 3 } : [1])
+        {
+            var (output, hn, cn) = ModuleRunner.Forward(c, module, input, hx);
+            if (call == 2) continue;
+            Expect.Close(output, c.Output, c.Tolerance, $"output, call {call}");
+            if (c.HN is not null) Expect.Close(hn!, c.HN, c.Tolerance, $"h_n, call {call}");
+            if (c.CN is not null) Expect.Close(cn!, c.CN, c.Tolerance, $"c_n, call {call}");
+        }
     }
 
     [TestCaseSource(nameof(DeviceCases))]
