@@ -123,7 +123,7 @@ internal static class Replay
             Expect.Identical(hx[^1], recorded, "state drawn after construction");
         }
 
-        var beforeForward = torch.get_rng_state();
+        var beforeForward = RandomState.Get();
         // An Intel CPU draws other masks than the fixture's (DrawPath): there the masked numbers are checked against
         // the masks this LibTorch drew, below, and the fixture's only where the masks are the fixture's.
         var fixtureMasks = !c.DrawsInForward || DrawPath.MatchesFixtures;
@@ -161,7 +161,7 @@ internal static class Replay
         // Built before the generator is rewound: construction draws.
         var ones = Enumerable.Range(0, (int)c.NumLayers).Select(k => OneLayer(c, k == 0 ? c.InputSize : outSize)).ToList();
         for (var k = 0; k < ones.Count; k++) DropoutStack.CopyLayer(module, k, ones[k]);
-        torch.set_rng_state(beforeForward);
+        RandomState.Set(beforeForward);
 
         var x = input.detach().clone().requires_grad_();
         var h0 = hx.Select(h => h.detach().clone().requires_grad_()).ToList();

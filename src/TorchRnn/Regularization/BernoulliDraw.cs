@@ -1,6 +1,7 @@
 using System;
 using System.Runtime.InteropServices;
 using System.Threading;
+using TorchRnn.Engines;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -52,13 +53,13 @@ internal static class BernoulliDraw
     public static bool TryBernoulli(Tensor mask, double p)
     {
         if (!Drawable(mask) || !(p >= 0 && p <= 1) || !Exact) return false;
-        using var state = torch.get_rng_state();
+        using var state = RandomState.Get();
         var bytes = state.bytes;
         var engine = Mt19937.Read(bytes);
         if (engine is null) return false;
         Fill(engine, mask, p);
         engine.WriteTo(bytes);
-        torch.set_rng_state(state);
+        RandomState.Set(state);
         Interlocked.Increment(ref s_managedDraws);
         return true;
     }
@@ -87,10 +88,10 @@ internal static class BernoulliDraw
     public static bool MatchesAten()
     {
         using var scope = torch.NewDisposeScope();
-        var saved = torch.get_rng_state();
+        var saved = RandomState.Get();
         try
         {
-            using (var fresh = new torch.Generator(20231, torch.CPU)) torch.set_rng_state(fresh.get_state());
+            using (var fresh = new torch.Generator(20231, torch.CPU)) RandomState.Set(fresh.get_state());
             // One 32-bit output: the first mask's pairs then straddle each twist.
             torch.rand(1, dtype: ScalarType.Float32);
             if (!DrawsAsAten(torch.empty(1499, dtype: ScalarType.Float32), 0.37)) return false;
@@ -100,16 +101,16 @@ internal static class BernoulliDraw
         }
         finally
         {
-            torch.set_rng_state(saved);
+            RandomState.Set(saved);
         }
     }
 
     // Draws mask.bernoulli_(p) in ATen and in managed code from the generator's state; the generator ends after ATen's.
     private static bool DrawsAsAten(Tensor mask, double p)
     {
-        var start = torch.get_rng_state();
+        var start = RandomState.Get();
         var aten = mask.clone().bernoulli_(p);
-        var atenAfter = torch.get_rng_state();
+        var atenAfter = RandomState.Get();
         var engine = Mt19937.Read(start.bytes);
         if (engine is null) return false;
         Fill(engine, mask, p);

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Text.Json;
 using NUnit.Framework;
+using TorchRnn.Engines;
 using TorchRnn.Tests.Support;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -58,7 +59,7 @@ public class CustomKindFixtureTests
         foreach (var h in hx) torch.randn(h.shape, dtype: dtype);
         m.train(c.GetProperty("train").GetBoolean());
         var drawsInForward = !isCell && m.training && c.GetProperty("dropout").GetDouble() > 0;
-        var beforeForward = torch.get_rng_state();
+        var beforeForward = RandomState.Get();
 
         var (output, h_n, c_n) = isCell ? RunCell((RecurrentCell)m, c, x, hx) : RunSequence((Recurrent)m, c, x, hx);
         var next = torch.randn(3);
@@ -112,7 +113,7 @@ public class CustomKindFixtureTests
             ones[k].train();
             DropoutStack.CopyLayer(m, k, ones[k]);
         }
-        torch.set_rng_state(beforeForward);
+        RandomState.Set(beforeForward);
 
         var input = x.detach().clone().requires_grad_();
         var h0 = hx.Select(h => h.detach().clone().requires_grad_()).ToArray();

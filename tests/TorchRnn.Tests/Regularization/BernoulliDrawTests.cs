@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using NUnit.Framework;
+using TorchRnn.Engines;
 using TorchRnn.Regularization;
 using TorchRnn.Tests.Support;
 using TorchSharp;
@@ -48,29 +49,29 @@ public class BernoulliDrawTests
         using var scope = torch.NewDisposeScope();
         MoveTo(start);
         var x = torch.randn(shape, dtype);
-        var state = torch.get_rng_state();
+        var state = RandomState.Get();
 
         // The mask alone: bernoulli_(1 - p), as F.dropout draws it.
         var draws = BernoulliDraw.ManagedDraws;
         var mask = torch.empty(shape, dtype);
         if (!BernoulliDraw.TryBernoulli(mask, 1 - p)) mask.bernoulli_(1 - p);
-        var (maskState, maskNext) = (torch.get_rng_state(), torch.rand(5));
-        torch.set_rng_state(state);
+        var (maskState, maskNext) = (RandomState.Get(), torch.rand(5));
+        RandomState.Set(state);
         var atenMask = torch.empty(shape, dtype).bernoulli_(1 - p);
         AssertSame(mask, atenMask, "mask");
-        AssertSame(maskState, torch.get_rng_state(), "generator state after the mask");
+        AssertSame(maskState, RandomState.Get(), "generator state after the mask");
         AssertSame(maskNext, torch.rand(5), "torch.rand after the mask");
         AssertPath(draws, "mask");
 
         // The whole dropout: values, generator state and the next draw.
-        torch.set_rng_state(state);
+        RandomState.Set(state);
         draws = BernoulliDraw.ManagedDraws;
         var dropped = BernoulliDraw.Dropout(x, p, training: true);
-        var (droppedState, droppedNext) = (torch.get_rng_state(), torch.rand(5));
-        torch.set_rng_state(state);
+        var (droppedState, droppedNext) = (RandomState.Get(), torch.rand(5));
+        RandomState.Set(state);
         var aten = F.dropout(x, p, training: true);
         AssertSame(dropped, aten, "dropout");
-        AssertSame(droppedState, torch.get_rng_state(), "generator state after the dropout");
+        AssertSame(droppedState, RandomState.Get(), "generator state after the dropout");
         AssertSame(droppedNext, torch.rand(5), "torch.rand after the dropout");
         AssertPath(draws, "dropout");
     }
@@ -108,13 +109,13 @@ public class BernoulliDrawTests
         torch.manual_seed(11);
         var draws = BernoulliDraw.ManagedDraws;
         var ours = BernoulliDraw.Dropout(x, p, training);
-        var (state, next) = (torch.get_rng_state(), torch.rand(5));
+        var (state, next) = (RandomState.Get(), torch.rand(5));
         torch.manual_seed(11);
         var aten = F.dropout(x, p, training);
         Assert.That(BernoulliDraw.ManagedDraws, Is.EqualTo(draws), "no managed draw");
         AssertSame(ours, aten, "values (NaN * 0 at p = 1 included)");
         Assert.That(ours.stride(), Is.EqualTo(aten.stride()), "strides");
-        AssertSame(state, torch.get_rng_state(), "generator state");
+        AssertSame(state, RandomState.Get(), "generator state");
         AssertSame(next, torch.rand(5), "torch.rand afterwards");
     }
 
@@ -147,9 +148,9 @@ public class BernoulliDrawTests
         using var scope = torch.NewDisposeScope();
         torch.manual_seed(9);
         torch.randn(1, dtype: ScalarType.Float64); // a cached normal sample in the state
-        var before = torch.get_rng_state();
+        var before = RandomState.Get();
         Assert.That(BernoulliDraw.MatchesAten(), Is.EqualTo(BernoulliDraw.Exact));
-        AssertSame(torch.get_rng_state(), before, "generator state");
+        AssertSame(RandomState.Get(), before, "generator state");
     }
 
     [TestCase(false)]
