@@ -7,7 +7,11 @@ internal static class Reproduction
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        var state = torch.get_rng_state();
+        // The generator's state goes back afterwards, through one wrapper held for both calls: torch.get_rng_state()
+        // and set_rng_state() wrap the default generator anew each call, and that wrapper's finalizer may free its
+        // handle while LibTorch still uses it.
+        using var generator = torch.Generator.Default;
+        var state = generator.get_state();
         torch.manual_seed(0);
         var m = torch.nn.LSTM(5, 6, 2);
         var wide = torch.nn.LSTM(5, 6, 2, dtype: torch.float64);
@@ -15,7 +19,7 @@ internal static class Reproduction
         var x = torch.randn(5, 3, 5);
         var (output, _, _) = m.call(x);
         var (expected, _, _) = wide.call(x.to(torch.float64));
-        torch.set_rng_state(state);
+        generator.set_state(state);
         return (output.to(torch.float64) - expected).abs().max().item<double>();
     }
 }
