@@ -106,7 +106,7 @@ public abstract class RNNBase : RecurrentModule<(Tensor output, HiddenState h_n)
     /// <summary>The managed engine: the kernel check's fallback.</summary>
     internal ManagedRecurrence ManagedEngine => _managed;
 
-    /// <summary>The fused inference engine, where the kind has one (tests read its packed copies).</summary>
+    /// <summary>The fused inference engine, where the kind has one (tests read its weight copies).</summary>
     internal FusedRecurrence? FusedEngine => _fused;
 
     /// <summary>The parameters' dtype and device, for the kernel check's key.</summary>
@@ -141,9 +141,9 @@ public abstract class RNNBase : RecurrentModule<(Tensor output, HiddenState h_n)
 
     /// <summary>
     /// PyTorch's <c>flatten_parameters</c>: on CUDA, lays the weights out in one block for cuDNN. On the CPU, drops the
-    /// fused engine's packed copies of the weights (batch-1 steps make them, and remake them when LibTorch sees the
-    /// weights change): call it after writing into a weight's memory directly (a span over <c>data&lt;float&gt;()</c> or
-    /// <c>bytes</c>), which LibTorch does not see. Harmless otherwise.
+    /// fused engine's copies of the weights (steps at batch 1 and from batch 4 make them, and make them again when
+    /// LibTorch sees the weights change): call it after writing into a weight's memory directly (a span over
+    /// <c>data&lt;float&gt;()</c> or <c>bytes</c>), which LibTorch does not see. Harmless otherwise.
     /// </summary>
     public void flatten_parameters()
     {

@@ -23,17 +23,7 @@ public static class KindsRunner
 
     public static int Run(IReadOnlyList<string> args)
     {
-        var rounds = 21;
-        var outDir = "BenchmarkDotNet.Artifacts/kinds";
-        for (var i = 0; i < args.Count; i++)
-        {
-            switch (args[i])
-            {
-                case "--rounds": rounds = int.Parse(Program.Value(args, ref i), CultureInfo.InvariantCulture); break;
-                case "--out": outDir = Program.Value(args, ref i); break;
-                default: throw new ArgumentException($"Unknown argument '{args[i]}' for --kinds.");
-            }
-        }
+        var (rounds, outDir) = RoundsAndOut.Parse(args, "--kinds", "BenchmarkDotNet.Artifacts/kinds");
         var machine = Machine.Describe();
         var rows = new List<string>();
         foreach (var threads in Selection.Threads)

@@ -31,17 +31,7 @@ public static class LargePagesRunner
 
     public static int Run(IReadOnlyList<string> args)
     {
-        var rounds = 21;
-        var outDir = "BenchmarkDotNet.Artifacts/large-pages";
-        for (var i = 0; i < args.Count; i++)
-        {
-            switch (args[i])
-            {
-                case "--rounds": rounds = int.Parse(Program.Value(args, ref i), CultureInfo.InvariantCulture); break;
-                case "--out": outDir = Program.Value(args, ref i); break;
-                default: throw new ArgumentException($"Unknown argument '{args[i]}' for --large-pages.");
-            }
-        }
+        var (rounds, outDir) = RoundsAndOut.Parse(args, "--large-pages", "BenchmarkDotNet.Artifacts/large-pages");
         if (!LargePages.Enabled)
         {
             Console.Error.WriteLine("This machine has no transparent huge pages (not Linux, or set to never): nothing to compare.");

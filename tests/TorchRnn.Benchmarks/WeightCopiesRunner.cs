@@ -25,17 +25,7 @@ public static class WeightCopiesRunner
 
     public static int Run(IReadOnlyList<string> args)
     {
-        var rounds = 21;
-        var outDir = "BenchmarkDotNet.Artifacts/weight-copies";
-        for (var i = 0; i < args.Count; i++)
-        {
-            switch (args[i])
-            {
-                case "--rounds": rounds = int.Parse(Program.Value(args, ref i), CultureInfo.InvariantCulture); break;
-                case "--out": outDir = Program.Value(args, ref i); break;
-                default: throw new ArgumentException($"Unknown argument '{args[i]}' for --weight-copies.");
-            }
-        }
+        var (rounds, outDir) = RoundsAndOut.Parse(args, "--weight-copies", "BenchmarkDotNet.Artifacts/weight-copies");
         if (!WeightCopies.Enabled || !RowProducts.Packs(16, 16, 16))
         {
             Console.Error.WriteLine("This machine makes no weight copies (no AVX-512, or LibTorch's versions unreadable): nothing to compare.");

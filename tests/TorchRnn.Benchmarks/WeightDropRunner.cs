@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
 using System.Linq;
 using System.Text;
 using TorchSharp;
@@ -25,17 +24,7 @@ public static class WeightDropRunner
 
     public static int Run(IReadOnlyList<string> args)
     {
-        var rounds = 21;
-        var outDir = "BenchmarkDotNet.Artifacts/weight-drop";
-        for (var i = 0; i < args.Count; i++)
-        {
-            switch (args[i])
-            {
-                case "--rounds": rounds = int.Parse(Program.Value(args, ref i), CultureInfo.InvariantCulture); break;
-                case "--out": outDir = Program.Value(args, ref i); break;
-                default: throw new ArgumentException($"Unknown argument '{args[i]}' for --weight-drop.");
-            }
-        }
+        var (rounds, outDir) = RoundsAndOut.Parse(args, "--weight-drop", "BenchmarkDotNet.Artifacts/weight-drop");
         var machine = Machine.Describe();
         var rows = new List<string>();
         foreach (var threads in Selection.Threads)

@@ -210,8 +210,13 @@ internal abstract class FusedRecurrence(SequenceOptions options, CellWeights[] w
             var streamed = rows <= ManagedInputRows;
             // A step's weights from a copy when there is a current one: at batch 1 packed (one stream), from batch 4 on
             // column panels (no sums across lanes).
-            var packed = streamed && batch == 1 && w.w_hr is null ? Packed(at, w, wIh, wHh, features, width) : null;
-            var columns = (streamed || sizes.Length == 1) && StepReadsTransposed(batch) && w.w_hr is null ? Transposed(at, w, wIh, wHh, features, width) : null;
+            var copies = WeightCopies.Enabled && w.w_hr is null;
+            var packed = copies && streamed && batch == 1 && PackedWeights.Serves(summed, rest, features, width)
+                ? Copy<PackedWeights>(_blocks, at, w, wIh, wHh, features, width)
+                : null;
+            var columns = copies && (streamed || sizes.Length == 1) && StepReadsTransposed(batch) && Vector512.IsHardwareAccelerated
+                ? Copy<TransposedWeights>(_columns, at, w, wIh, wHh, features, width)
+                : null;
             using var product = streamed ? null : F.linear(input, w.w_ih, w.b_ih);
             Span<float> projected;
             int projectedStride, projectedFrom;
@@ -312,33 +317,11 @@ internal abstract class FusedRecurrence(SequenceOptions options, CellWeights[] w
     private readonly WeightCopies _blocks = new(weights.Length);
     private readonly WeightCopies _columns = new(weights.Length);
 
-    /// <summary>Layer-direction <paramref name="at"/>'s packed copy for one-row steps, where the layout serves it (see <see cref="WeightCopies"/>).</summary>
-    private PackedWeights? Packed(int at, CellWeights w, ReadOnlySpan<float> wIh, ReadOnlySpan<float> wHh, int features, int width)
-    {
-        var (summed, rest) = (SummedRows, Gates * Hidden - SummedRows);
-        if (!WeightCopies.Enabled || !PackedWeights.Serves(summed, rest, features, width)) return null;
-        var stamp = Stamp(w, wIh, wHh);
-        if (_blocks.Current<PackedWeights>(at, stamp) is { } copy) return copy;
-        if (!_blocks.Settled(at, stamp)) return null;
-        copy = PackedWeights.Make(wIh, wHh, summed, rest, features, width);
-        _blocks.Keep(at, copy, stamp);
-        return copy;
-    }
-
-    /// <summary>Layer-direction <paramref name="at"/>'s transposed copy for steps of several rows (see <see cref="WeightCopies"/>).</summary>
-    private TransposedWeights? Transposed(int at, CellWeights w, ReadOnlySpan<float> wIh, ReadOnlySpan<float> wHh, int features, int width)
-    {
-        if (!WeightCopies.Enabled || !Vector512.IsHardwareAccelerated) return null;
-        var stamp = Stamp(w, wIh, wHh);
-        if (_columns.Current<TransposedWeights>(at, stamp) is { } copy) return copy;
-        if (!_columns.Settled(at, stamp)) return null;
-        copy = TransposedWeights.Make(wIh, wHh, Gates * Hidden, features, width);
-        _columns.Keep(at, copy, stamp);
-        return copy;
-    }
-
-    private static WeightStamp Stamp(CellWeights w, ReadOnlySpan<float> wIh, ReadOnlySpan<float> wHh)
-        => new(Address(wIh), TensorVersion.Of(w.w_ih), Address(wHh), TensorVersion.Of(w.w_hh));
+    /// <summary>Layer-direction <paramref name="at"/>'s copy in layout <typeparamref name="T"/> from <paramref name="copies"/> (see <see cref="WeightCopies"/>).</summary>
+    private T? Copy<T>(WeightCopies copies, int at, CellWeights w, ReadOnlySpan<float> wIh, ReadOnlySpan<float> wHh, int features, int width)
+        where T : class, IWeightCopy<T>
+        => copies.For<T>(at, new WeightStamp(Address(wIh), TensorVersion.Of(w.w_ih), Address(wHh), TensorVersion.Of(w.w_hh)), wIh, wHh, SummedRows,
+            Gates * Hidden, features, width);
 
     /// <summary>
     /// Drops the weight copies, for weights written straight into their memory (which LibTorch's versions do not see);

@@ -13,7 +13,7 @@ namespace TorchRnn.Engines;
 /// <see cref="WeightCopies"/> decides when a copy is made and used. The memory is a pinned managed block
 /// (<see cref="CopyBlock"/>), freed by the GC once the engine holding it is gone.
 /// </remarks>
-internal sealed class PackedWeights
+internal sealed class PackedWeights : IWeightCopy<PackedWeights>
 {
     private readonly CopyBlock _block;
     private readonly int _summed, _rest, _features, _width;
@@ -34,13 +34,11 @@ internal sealed class PackedWeights
     public static bool Serves(int summed, int rest, int features, int width)
         => RowProducts.Packs(summed, features, width) && (rest == 0 || (RowProducts.Packs(rest, width, 0) && RowProducts.Packs(rest, features, 0)));
 
-    /// <summary>
-    /// Packs <paramref name="wIh"/> (G * H, H_in) and <paramref name="wHh"/> (G * H, H_out), whose first
-    /// <paramref name="summed"/> rows are summed and the next <paramref name="rest"/> are not.
-    /// </summary>
-    public static PackedWeights Make(ReadOnlySpan<float> wIh, ReadOnlySpan<float> wHh, int summed, int rest, int features, int width)
+    /// <inheritdoc />
+    public static PackedWeights Make(ReadOnlySpan<float> wIh, ReadOnlySpan<float> wHh, int summed, int gateRows, int features, int width)
     {
-        var block = CopyBlock.Allocate((long)(summed + rest) * (features + width));
+        var rest = gateRows - summed;
+        var block = CopyBlock.Allocate((long)gateRows * (features + width));
         var into = block.Span;
         var at = summed * (features + width);
         RowProducts.Pack(wIh, features, wHh, width, summed, into);

@@ -113,28 +113,21 @@ internal static unsafe class ProductSplit
     {
         // Halves of whole 16-row blocks, so that neither side's outputs share a cache line with the other's.
         var half = rows / 32 * 16;
-        if (threads < 2 || half == 0 || (long)rows * (cols1 + cols2) * count < SplitFrom || !Monitor.TryEnter(Gate))
+        if (threads < 2 || half == 0 || (long)rows * (cols1 + cols2) * count < SplitFrom)
         {
             RowProducts.AccumulateSum(w1, cols1, x1, x1Stride, w2, cols2, x2, x2Stride, rows, count, y, yStride);
             return;
         }
-        try
+        if (w1.Length < rows * cols1 || x1.Length < Extent(count, x1Stride, cols1) || w2.Length < rows * cols2
+            || x2.Length < Extent(count, x2Stride, cols2) || y.Length < Extent(count, yStride, rows))
+            throw new ArgumentException("A product's spans are shorter than its sizes.");
+        fixed (float* pw1 = w1, px1 = x1, pw2 = w2, px2 = x2, py = y)
         {
-            if (w1.Length < rows * cols1 || x1.Length < Extent(count, x1Stride, cols1) || w2.Length < rows * cols2
-                || x2.Length < Extent(count, x2Stride, cols2) || y.Length < Extent(count, yStride, rows))
-                throw new ArgumentException("A product's spans are shorter than its sizes.");
-            fixed (float* pw1 = w1, px1 = x1, pw2 = w2, px2 = x2, py = y)
+            Split(new Job
             {
-                Split(new Job
-                {
-                    W1 = pw1, X1 = px1, W2 = pw2, X2 = px2, Y = py,
-                    Cols1 = cols1, Stride1 = x1Stride, Cols2 = cols2, Stride2 = x2Stride, Rows = rows, Count = count, YStride = yStride,
-                }, half);
-            }
-        }
-        finally
-        {
-            Monitor.Exit(Gate);
+                W1 = pw1, X1 = px1, W2 = pw2, X2 = px2, Y = py,
+                Cols1 = cols1, Stride1 = x1Stride, Cols2 = cols2, Stride2 = x2Stride, Rows = rows, Count = count, YStride = yStride,
+            }, half);
         }
     }
 
@@ -147,24 +140,17 @@ internal static unsafe class ProductSplit
         Span<float> y, int threads)
     {
         var half = rows / 32 * 16;
-        if (threads < 2 || half == 0 || (long)rows * (cols1 + cols2) < SplitFrom || !Monitor.TryEnter(Gate))
+        if (threads < 2 || half == 0 || (long)rows * (cols1 + cols2) < SplitFrom)
         {
             RowProducts.AccumulatePacked(packed, cols1, x1, cols2, x2, rows, y);
             return;
         }
-        try
+        if (!RowProducts.Packs(rows, cols1, cols2) || packed.Length < RowProducts.PackedLength(rows, cols1, cols2) || x1.Length < cols1
+            || x2.Length < cols2 || y.Length < rows)
+            throw new ArgumentException("A product's spans are shorter than its sizes.");
+        fixed (float* pp = packed, px1 = x1, px2 = x2, py = y)
         {
-            if (!RowProducts.Packs(rows, cols1, cols2) || packed.Length < RowProducts.PackedLength(rows, cols1, cols2) || x1.Length < cols1
-                || x2.Length < cols2 || y.Length < rows)
-                throw new ArgumentException("A product's spans are shorter than its sizes.");
-            fixed (float* pp = packed, px1 = x1, px2 = x2, py = y)
-            {
-                Split(new Job { Packed = pp, X1 = px1, X2 = px2, Y = py, Cols1 = cols1, Cols2 = cols2, Rows = rows, Count = 1 }, half);
-            }
-        }
-        finally
-        {
-            Monitor.Exit(Gate);
+            Split(new Job { Packed = pp, X1 = px1, X2 = px2, Y = py, Cols1 = cols1, Cols2 = cols2, Rows = rows, Count = 1 }, half);
         }
     }
 
@@ -176,20 +162,35 @@ internal static unsafe class ProductSplit
         int count, Span<float> y, int yStride, int threads)
     {
         var half = rows / 128 * 64;
-        if (threads < 2 || half == 0 || count <= 0 || (long)rows * cols * count < SplitFrom || !Monitor.TryEnter(Gate))
+        if (threads < 2 || half == 0 || count <= 0 || (long)rows * cols * count < SplitFrom)
         {
             RowProducts.AccumulatePanels(w, panels, rows, cols, x, xStride, count, y, yStride);
             return;
         }
+        if (w.Length < rows * cols || panels.Length < rows / 64 * 64 * cols || x.Length < Extent(count, xStride, cols)
+            || y.Length < Extent(count, yStride, rows))
+            throw new ArgumentException("A product's spans are shorter than its sizes.");
+        fixed (float* pw = w, pp = panels, px = x, py = y)
+        {
+            Split(new Job { W1 = pw, Panels = pp, X1 = px, Y = py, Cols1 = cols, Stride1 = xStride, Rows = rows, Count = count, YStride = yStride }, half);
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="whole"/> (its memory pinned by the caller): its rows from <paramref name="half"/> on on the
+    /// helper and the rows before on this thread, taking the helper's back if it has not started by then; all on this
+    /// thread when another call holds the helper.
+    /// </summary>
+    private static void Split(in Job whole, int half)
+    {
+        if (!Monitor.TryEnter(Gate))
+        {
+            whole.Run();
+            return;
+        }
         try
         {
-            if (w.Length < rows * cols || panels.Length < rows / 64 * 64 * cols || x.Length < Extent(count, xStride, cols)
-                || y.Length < Extent(count, yStride, rows))
-                throw new ArgumentException("A product's spans are shorter than its sizes.");
-            fixed (float* pw = w, pp = panels, px = x, py = y)
-            {
-                Split(new Job { W1 = pw, Panels = pp, X1 = px, Y = py, Cols1 = cols, Stride1 = xStride, Rows = rows, Count = count, YStride = yStride }, half);
-            }
+            Shared(whole, half);
         }
         finally
         {
@@ -197,12 +198,8 @@ internal static unsafe class ProductSplit
         }
     }
 
-    /// <summary>
-    /// Runs <paramref name="whole"/>'s rows from <paramref name="half"/> on on the helper and the rows before on this
-    /// thread (under <see cref="Gate"/>, its memory pinned by the caller), taking the helper's back if it has not
-    /// started by then.
-    /// </summary>
-    private static void Split(in Job whole, int half)
+    /// <summary><see cref="Split"/> under <see cref="Gate"/>.</summary>
+    private static void Shared(in Job whole, int half)
     {
         _job = whole.From(half);
         Post();

@@ -581,19 +581,8 @@ internal static class RowProducts
             Accumulate(w, rows, cols, x, xStride, count, y, yStride);
             return;
         }
-        var blockRows = rows / 64 * 64;
-        var blockInputs = count / 4 * 4;
-        ref var w0 = ref MemoryMarshal.GetReference(wt);
-        ref var x0 = ref MemoryMarshal.GetReference(x);
-        ref var y0 = ref MemoryMarshal.GetReference(y);
-        for (var r = 0; r < blockRows; r += 64)
-        {
-            for (var m = 0; m < blockInputs; m += 4)
-                Columns4x64(ref w0, TransposedStride(rows), cols, ref Unsafe.Add(ref x0, m * xStride), xStride, ref Unsafe.Add(ref y0, m * yStride + r), yStride, r);
-        }
-        if (blockInputs < count && blockRows > 0)
-            Accumulate(w, blockRows, cols, x.Slice(blockInputs * xStride), xStride, count - blockInputs, y.Slice(blockInputs * yStride), yStride);
-        if (blockRows < rows) Accumulate(w.Slice(blockRows * cols), rows - blockRows, cols, x, xStride, count, y.Slice(blockRows), yStride);
+        // Block r's column k at wt[k * stride + r]: each block starts one float further per row.
+        ByColumns(w, ref MemoryMarshal.GetReference(wt), 1, TransposedStride(rows), rows, cols, x, xStride, count, y, yStride);
     }
 
     /// <summary>
@@ -634,15 +623,29 @@ internal static class RowProducts
             Accumulate(w, rows, cols, x, xStride, count, y, yStride);
             return;
         }
+        // Block r's column k at panels[r * cols + k * 64]: each panel holds its 64 rows' columns one after another.
+        ByColumns(w, ref MemoryMarshal.GetReference(panels), cols, 64, rows, cols, x, xStride, count, y, yStride);
+    }
+
+    /// <summary>
+    /// The blocks of 64 rows of a column layout (<see cref="AccumulateTransposed"/>, <see cref="AccumulatePanels"/>):
+    /// block r's values of column k at <paramref name="first"/>[r * <paramref name="blockStep"/> + k *
+    /// <paramref name="stride"/>], through <see cref="Columns4x64"/> four input rows at a time; the rows and inputs the
+    /// blocks leave go through <see cref="Accumulate"/> on <paramref name="w"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ByColumns(ReadOnlySpan<float> w, ref float first, int blockStep, int stride, int rows, int cols, ReadOnlySpan<float> x,
+        int xStride, int count, Span<float> y, int yStride)
+    {
+        var blockRows = rows / 64 * 64;
         var blockInputs = count / 4 * 4;
-        ref var p0 = ref MemoryMarshal.GetReference(panels);
         ref var x0 = ref MemoryMarshal.GetReference(x);
         ref var y0 = ref MemoryMarshal.GetReference(y);
         for (var r = 0; r < blockRows; r += 64)
         {
-            ref var panel = ref Unsafe.Add(ref p0, r * cols);
+            ref var block = ref Unsafe.Add(ref first, r * blockStep);
             for (var m = 0; m < blockInputs; m += 4)
-                Columns4x64(ref panel, 64, cols, ref Unsafe.Add(ref x0, m * xStride), xStride, ref Unsafe.Add(ref y0, m * yStride + r), yStride, 0);
+                Columns4x64(ref block, stride, cols, ref Unsafe.Add(ref x0, m * xStride), xStride, ref Unsafe.Add(ref y0, m * yStride + r), yStride, 0);
         }
         if (blockInputs < count && blockRows > 0)
             Accumulate(w, blockRows, cols, x.Slice(blockInputs * xStride), xStride, count - blockInputs, y.Slice(blockInputs * yStride), yStride);

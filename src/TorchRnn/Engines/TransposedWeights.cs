@@ -11,7 +11,7 @@ namespace TorchRnn.Engines;
 /// <see cref="FusedRecurrence.StepReadsTransposed"/> for which steps). Rows past the last whole panel are read from the
 /// weights themselves.
 /// </summary>
-internal sealed class TransposedWeights
+internal sealed class TransposedWeights : IWeightCopy<TransposedWeights>
 {
     private readonly CopyBlock _block;
     private readonly int _inputLength;
@@ -24,8 +24,9 @@ internal sealed class TransposedWeights
     /// <summary>W_hh's panels (H_out columns).</summary>
     public ReadOnlySpan<float> Hidden => _block.Span.Slice(_inputLength);
 
-    /// <summary>The panels of <paramref name="wIh"/> (G * H, H_in) and <paramref name="wHh"/> (G * H, H_out).</summary>
-    public static TransposedWeights Make(ReadOnlySpan<float> wIh, ReadOnlySpan<float> wHh, int gateRows, int features, int width)
+    /// <inheritdoc />
+    /// <remarks>Every row's panel is the same whether its products are summed or not.</remarks>
+    public static TransposedWeights Make(ReadOnlySpan<float> wIh, ReadOnlySpan<float> wHh, int summed, int gateRows, int features, int width)
     {
         var panelRows = gateRows / 64 * 64;
         var block = CopyBlock.Allocate((long)panelRows * (features + width));

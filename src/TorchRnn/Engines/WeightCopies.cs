@@ -1,3 +1,4 @@
+using System;
 using System.Threading;
 
 namespace TorchRnn.Engines;
@@ -26,25 +27,25 @@ internal sealed class WeightCopies(int count)
     private readonly Entry?[] _entries = new Entry?[count];
     private readonly WeightStamp[] _seen = new WeightStamp[count];
 
-    /// <summary>Layer-direction <paramref name="at"/>'s copy, if it was made from weights carrying <paramref name="stamp"/>.</summary>
-    public T? Current<T>(int at, WeightStamp stamp) where T : class
-        => Volatile.Read(ref _entries[at]) is { } entry && entry.Made == stamp ? (T)entry.Copy : null;
-
     /// <summary>
-    /// Whether the call before saw the same <paramref name="stamp"/> (then the caller makes a copy and
-    /// <see cref="Keep"/>s it); otherwise remembers this one and drops the stale copy, whose memory goes back now rather
-    /// than when the weights next settle.
+    /// Layer-direction <paramref name="at"/>'s copy for weights carrying <paramref name="stamp"/>: the one kept, or a
+    /// new one (<see cref="IWeightCopy{TSelf}.Make"/>) if the call before saw the same stamp; null otherwise. A new stamp
+    /// drops the stale copy, whose memory then goes back at once rather than when the weights next settle.
     /// </summary>
-    public bool Settled(int at, WeightStamp stamp)
+    public T? For<T>(int at, WeightStamp stamp, ReadOnlySpan<float> wIh, ReadOnlySpan<float> wHh, int summed, int gateRows, int features, int width)
+        where T : class, IWeightCopy<T>
     {
-        if (_seen[at] == stamp) return true;
-        _seen[at] = stamp;
-        Volatile.Write(ref _entries[at], null);
-        return false;
+        if (Volatile.Read(ref _entries[at]) is { } entry && entry.Made == stamp) return (T)entry.Copy;
+        if (_seen[at] != stamp)
+        {
+            _seen[at] = stamp;
+            Volatile.Write(ref _entries[at], null);
+            return null;
+        }
+        var copy = T.Make(wIh, wHh, summed, gateRows, features, width);
+        Volatile.Write(ref _entries[at], new Entry(copy, stamp));
+        return copy;
     }
-
-    /// <summary>Keeps <paramref name="copy"/>, made from weights carrying <paramref name="stamp"/>.</summary>
-    public void Keep(int at, object copy, WeightStamp stamp) => Volatile.Write(ref _entries[at], new Entry(copy, stamp));
 
     /// <summary>Drops every copy; the next calls make them again.</summary>
     public void Drop()
